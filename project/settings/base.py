@@ -1,0 +1,321 @@
+"""Secure defaults shared by every environment.
+
+Each environment module starts from here; only development.py relaxes
+anything, one documented line at a time.
+"""
+
+from .env import BASE_DIR, env, secret
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="production")
+
+# GENERAL
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#debug
+DEBUG = False
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
+SECRET_KEY = secret("SECRET_KEY")
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key-fallbacks
+SECRET_KEY_FALLBACKS = [
+    key for key in secret("SECRET_KEY_FALLBACKS").split(",") if key.strip()
+]
+# https://docs.djangoproject.com/en/5.2/ref/settings/#allowed-hosts
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+TIME_ZONE = "UTC"
+USE_TZ = True
+LANGUAGE_CODE = "en-us"
+USE_I18N = True
+ROOT_URLCONF = "project.urls"
+WSGI_APPLICATION = "project.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# DATABASES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#databases
+# Unset DATABASE_URL means the embedded SQLite file, so that trying the
+# project needs nothing installed; PostgreSQL for anything real.
+(BASE_DIR / "var").mkdir(exist_ok=True)
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+    )
+}
+# Every request runs in one transaction: a failure half-way through leaves
+# no partial write behind.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+STATEMENT_TIMEOUT_MS = env.int("DATABASE_STATEMENT_TIMEOUT_MS", default=5000)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A runaway query is cut off by the server instead of holding a worker.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    )
+
+# CACHES
+# ------------------------------------------------------------------------------
+# https://django-ratelimit.readthedocs.io/en/stable/installation.html
+# Rate-limit counters must be shared by every process, so Redis whenever it
+# is configured; the local-memory cache only serves a single process.
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# APPS
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "oauth2_provider",
+    "guardian",
+    "django_ratelimit",
+    "security",
+    "audit",
+    "resources",
+]
+
+MIDDLEWARE = [
+    "security.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.ApiResponseHeadersMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# AUTHENTICATION
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model
+AUTH_USER_MODEL = "security.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/api/docs/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# SESSIONS AND COOKIES
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#sessions
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
+
+# SECURITY HEADERS
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# REQUEST LIMITS
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
+
+# STATIC FILES
+# ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# DJANGO REST FRAMEWORK
+# ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "security.authentication.BearerTokenAuthentication",
+    ],
+    # Deny by default: a view that forgets its policy serves nothing.
+    "DEFAULT_PERMISSION_CLASSES": ["security.permissions.DenyAll"],
+    "DEFAULT_PARSER_CLASSES": ["security.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "security.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "security.filters.StrictOrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "security.schema.PolicyAutoSchema",
+    "EXCEPTION_HANDLER": "security.exceptions.problem_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # The browsable API and its ?format= switch exist in development only.
+    "URL_FORMAT_OVERRIDE": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# OPENAPI
+# ------------------------------------------------------------------------------
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Secure reference API",
+    "DESCRIPTION": (
+        "Every operation states the scopes it needs, the rule that decides it, "
+        "and the errors it can return."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs pages are public in development and test;
+    # production restricts them (see production.py).
+    "SERVE_PERMISSIONS": ["security.permissions.PublicEndpoint"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    # Swagger UI and Redoc come from the project's own static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
+    "SWAGGER_UI_OAUTH2_CONFIG": {
+        "clientId": "demo-spa",
+        "usePkceWithAuthorizationCodeGrant": True,
+        "scopes": "read",
+    },
+    "OAUTH2_FLOWS": ["authorizationCode", "clientCredentials"],
+    "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
+    "OAUTH2_TOKEN_URL": "/o/token/",
+    "OAUTH2_REFRESH_URL": "/o/token/",
+    "OAUTH2_SCOPES": None,  # filled from OAUTH2_PROVIDER["SCOPES"] below
+    "AUTHENTICATION_WHITELIST": ["security.authentication.BearerTokenAuthentication"],
+}
+
+# OAUTH 2 AND OPENID CONNECT
+# ------------------------------------------------------------------------------
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
+OAUTH2_PROVIDER_APPLICATION_MODEL = "security.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "security.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "security.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "security.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "security.Grant"
+
+API_SCOPES = {
+    "read": "Read the resources you can see.",
+    "write": "Create, change and delete organizations, projects and documents.",
+    "admin": "Change memberships and share documents.",
+    "audit": "Read the audit events of the organizations you administer.",
+    "openid": "Sign you in with OpenID Connect.",
+    "profile": "Read your name.",
+    "email": "Read your email address.",
+}
+OAUTH2_PROVIDER = {
+    "SCOPES": API_SCOPES,
+    # A client that names no scope gets its own defaults, never every scope.
+    "DEFAULT_SCOPES": ["read"],
+    "SCOPES_BACKEND_CLASS": "security.oauth.ApplicationScopes",
+    "OAUTH2_VALIDATOR_CLASS": "security.oauth.OAuth2Validator",
+    "APPLICATION_ADMIN_CLASS": "security.admin.ApplicationAdmin",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_LIFETIME", default=600),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int(
+        "REFRESH_TOKEN_LIFETIME", default=14 * 24 * 3600
+    ),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("AUTHORIZATION_CODE_LIFETIME", default=60),
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "ALLOW_URI_WILDCARDS": False,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+    ],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+}
+SPECTACULAR_SETTINGS["OAUTH2_SCOPES"] = API_SCOPES
+
+# GUARDIAN
+# ------------------------------------------------------------------------------
+# https://django-guardian.readthedocs.io/en/stable/configuration.html
+# No anonymous user row: an unauthenticated caller holds no object grant.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_RAISE_403 = False
+
+# PROJECT SECURITY LAYER
+# ------------------------------------------------------------------------------
+# Read through security.conf.security_settings; see docs/security.md.
+SECURITY = {
+    "MAX_PAGE_SIZE": env.int("MAX_PAGE_SIZE", default=100),
+    "MAX_JSON_DEPTH": env.int("MAX_JSON_DEPTH", default=32),
+    "ALLOW_FORMAT_PARAMETER": False,
+}
+
+# LOGGING
+# ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,29 @@
+"""Production: secrets come from the environment, with no defaults."""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .base import *  # noqa: F403
+from .base import ALLOWED_HOSTS, SECRET_KEY
+
+DJANGO_ENV = "production"
+
+_EXAMPLE_MARKERS = ("change-me", "insecure", "example", "development", "test-only")
+
+if not SECRET_KEY or any(marker in SECRET_KEY.lower() for marker in _EXAMPLE_MARKERS):
+    raise ImproperlyConfigured(
+        "SECRET_KEY (or SECRET_KEY_FILE) must be set to a long random value in "
+        "production; generate one with `python -c 'import secrets; "
+        "print(secrets.token_urlsafe(64))'`."
+    )
+if len(SECRET_KEY) < 50:
+    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "ALLOWED_HOSTS must list the host names this API is served under."
+    )
+
+# https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
+SECURE_SSL_REDIRECT = True
+# One year, subdomains included (OWASP ASVS 3.4.1).
+SECURE_HSTS_SECONDS = 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,0 +1,58 @@
+"""The project's routes: the API, its docs, OAuth, login, admin, probes."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerOauthRedirectView,
+    SpectacularSwaggerSplitView,
+)
+from oauth2_provider import views as oauth2_views
+
+from project import health
+
+# Only the endpoints this server offers: no device flow, and no self-service
+# application registration (clients are registered by superusers).
+oauth2_patterns = (
+    [
+        path("authorize/", oauth2_views.AuthorizationView.as_view(), name="authorize"),
+        path("token/", oauth2_views.TokenView.as_view(), name="token"),
+        path(
+            "revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"
+        ),
+        path(
+            "introspect/", oauth2_views.IntrospectTokenView.as_view(), name="introspect"
+        ),
+    ],
+    "oauth2_provider",
+)
+
+urlpatterns = [
+    path("api/v1/", include("resources.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves Swagger UI's start-up script as a file of its
+    # own, so the page needs no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema"),
+        name="swagger-ui",
+    ),
+    path(
+        "api/docs/oauth2-redirect.html",
+        SpectacularSwaggerOauthRedirectView.as_view(),
+        name="swagger-oauth-redirect",
+    ),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("o/", include(oauth2_patterns)),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=False),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
