@@ -1,0 +1,147 @@
+"""System checks that refuse to start an insecure API.
+
+- secapi.E001: an API view with neither a policy nor an explicit public mark.
+- secapi.E002: a viewset operation its policy has no rule for.
+- secapi.E003: a permission class other than the policy or the public mark
+  (an `AllowAny` slipped in makes an endpoint public without saying so).
+- secapi.E004: a serializer with `fields = "__all__"` or `exclude`, which
+  would expose every field a model later gains.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.serializers import ModelSerializer
+from rest_framework.views import APIView
+
+from security.permissions import PolicyPermission, PublicEndpoint
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.callback
+
+
+def api_views() -> Iterator[tuple[str, type[APIView], dict[str, str]]]:
+    """Yield (route, view class, method-to-action map) of every DRF view."""
+    for route, callback in _walk(get_resolver().url_patterns):
+        view_class = getattr(callback, "cls", None)
+        if inspect.isclass(view_class) and issubclass(view_class, APIView):
+            yield route, view_class, dict(getattr(callback, "actions", None) or {})
+
+
+def check_view(route: str, view: type[APIView], actions: dict[str, str]) -> list[checks.CheckMessage]:
+    """Return the errors of one API view."""
+    permission_classes = list(view.permission_classes)
+    name = f"{view.__module__}.{view.__qualname__}"
+    if PublicEndpoint in permission_classes and len(permission_classes) == 1:
+        return []
+    if PolicyPermission not in permission_classes:
+        others = [p.__name__ for p in permission_classes]
+        return [
+            checks.Error(
+                f"{name} ({route}) has no policy; its permission classes are {others}.",
+                hint="Give it a `policy` with PolicyPermission, or mark it public "
+                "with permission_classes = [PublicEndpoint].",
+                obj=view,
+                id="secapi.E001" if others in ([], ["DenyAll"]) else "secapi.E003",
+            )
+        ]
+    errors = []
+    if len(permission_classes) > 1:
+        errors.append(
+            checks.Error(
+                f"{name} ({route}) mixes PolicyPermission with other permission classes.",
+                hint="Express every condition as a rule of the policy.",
+                obj=view,
+                id="secapi.E003",
+            )
+        )
+    policy = getattr(view, "policy", None)
+    if policy is None:
+        return [
+            *errors,
+            checks.Error(
+                f"{name} ({route}) uses PolicyPermission but declares no policy.",
+                hint="Set `policy = <Model>Policy` on the view.",
+                obj=view,
+                id="secapi.E001",
+            ),
+        ]
+    for action in sorted(set(actions.values())):
+        if policy.rule_for(action) is None:
+            errors.append(
+                checks.Error(
+                    f"{policy.__name__} has no rule for {name}.{action} ({route}).",
+                    hint=f"Add {action!r} to {policy.__name__}.rules.",
+                    obj=view,
+                    id="secapi.E002",
+                )
+            )
+    return errors
+
+
+def _project_serializers() -> Iterator[type[ModelSerializer]]:
+    base_dir = Path(settings.BASE_DIR).resolve()
+    seen: set[type[ModelSerializer]] = set()
+    pending = list(ModelSerializer.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        pending.extend(cls.__subclasses__())
+        try:
+            source = Path(inspect.getfile(cls)).resolve()
+        except (TypeError, OSError):
+            continue
+        if base_dir in source.parents and ".venv" not in source.parts:
+            yield cls
+
+
+def check_serializer(serializer: type[ModelSerializer]) -> list[checks.CheckMessage]:
+    """Return the errors of one model serializer."""
+    meta = getattr(serializer, "Meta", None)
+    if meta is None:
+        return []
+    if getattr(meta, "fields", None) == "__all__" or hasattr(meta, "exclude"):
+        return [
+            checks.Error(
+                f"{serializer.__module__}.{serializer.__qualname__} exposes fields "
+                "it does not name (`__all__` or `exclude`).",
+                hint="List every field in Meta.fields.",
+                obj=serializer,
+                id="secapi.E004",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.security)
+def check_api_policies(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Refuse API views without an explicit policy or public mark."""
+    errors: list[checks.CheckMessage] = []
+    for route, view, actions in api_views():
+        errors.extend(check_view(route, view, actions))
+    return errors
+
+
+@checks.register(checks.Tags.security)
+def check_serializer_fields(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Refuse serializers that expose fields they do not name."""
+    errors: list[checks.CheckMessage] = []
+    for serializer in _project_serializers():
+        errors.extend(check_serializer(serializer))
+    return errors

@@ -1,0 +1,39 @@
+"""The security layer's settings, read lazily from the `SECURITY` dict.
+
+Nothing here is read at import time, so `override_settings(SECURITY=...)` in
+a test takes effect on the next access.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Pagination: a larger page_size is capped, never refused.
+    "MAX_PAGE_SIZE": 100,
+    # Deepest nesting of arrays and objects a JSON body may have.
+    "MAX_JSON_DEPTH": 32,
+    # The browsable API's ?format= switch; development only.
+    "ALLOW_FORMAT_PARAMETER": False,
+    # Scopes a development session (browsable API) is treated as holding.
+    "SESSION_SCOPES": [],
+    # Scopes that include others: a `write` token may also read.
+    "SCOPE_IMPLIES": {"write": ["read"], "admin": ["read"]},
+    # Where organization roles are kept, and their order, lowest first.
+    "MEMBERSHIP_MODEL": "resources.Membership",
+    "ROLES": ["viewer", "member", "admin", "owner"],
+}
+
+
+class SecuritySettings:
+    """Attribute access to `settings.SECURITY`, falling back to DEFAULTS."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"SECURITY has no setting {name!r}.")
+        return getattr(settings, "SECURITY", {}).get(name, DEFAULTS[name])
+
+
+security_settings = SecuritySettings()

@@ -1,0 +1,74 @@
+"""DRF permission classes: deny by default, or apply the view's policy.
+
+- `DenyAll` is the project's default permission: a view that declares
+  nothing serves nothing (401 without credentials, 403 with them).
+- `PolicyPermission` applies `view.policy` (see `security.policies`): the
+  operation's rule before the object is loaded, then on the object. An
+  unauthenticated caller that a rule refuses gets 401; an authenticated one
+  gets the denying rule's 403 (`insufficient_scope` for a missing scope).
+- `PublicEndpoint` marks a view as deliberately open to everyone; the system
+  checks accept no other way of being public.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+
+from security.policies import get_policy_context
+from security.rules import Decision
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+
+class DenyAll(BasePermission):
+    """Nobody, for any operation."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return False
+
+
+class PublicEndpoint(BasePermission):
+    """Anyone, anonymous callers included; must be chosen explicitly."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return True
+
+
+def _raise_denial(request: Request, decision: Decision) -> None:
+    ctx = get_policy_context(request)
+    if not ctx.is_authenticated:
+        raise exceptions.NotAuthenticated
+    if decision.rule is None:
+        raise exceptions.PermissionDenied
+    raise decision.rule.denial(ctx)
+
+
+class PolicyPermission(BasePermission):
+    """Apply the view's policy to the current operation."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        policy = getattr(view, "policy", None)
+        if policy is None:
+            return False
+        action = getattr(view, "action", None)
+        ctx = get_policy_context(request, action)
+        decision = policy.decide(ctx, action)
+        if decision.denied:
+            _raise_denial(request, decision)
+        return True
+
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
+        policy = getattr(view, "policy", None)
+        if policy is None:
+            return False
+        action = getattr(view, "action", None)
+        ctx = get_policy_context(request, action)
+        decision = policy.decide(ctx, action, obj)
+        if not decision.granted:
+            _raise_denial(request, decision)
+        return True

@@ -1,0 +1,156 @@
+"""The viewset base that applies a policy to every operation.
+
+`PolicyModelViewSet` (and the narrower `PolicyViewSet`) guarantee:
+
+- the queryset comes from the policy: lists show what is visible and allowed
+  by the list rule, and every object is fetched through the visible queryset
+  (404 when outside it);
+- the operation's rule is checked before the body is read, then on the
+  object; the `before_save` rule and the field write rules after the input
+  is validated and before anything is saved;
+- query parameters other than pagination, the declared filters and ordering
+  are refused with 400 naming them, in the contract's precedence (after
+  401, 403 and 404);
+- ids in paths are UUIDs: anything else matches no route.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions, mixins, viewsets
+
+from security.conf import security_settings
+from security.fields import PolicySerializer
+from security.permissions import PolicyPermission
+from security.policies import Policy, get_policy_context
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.serializers import BaseSerializer
+
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+PAGINATION_PARAMETERS = frozenset({"page", "page_size"})
+
+
+class PolicyViewSet(viewsets.GenericViewSet):
+    """A viewset whose every operation is decided by `policy`."""
+
+    policy: ClassVar[type[Policy]]
+    permission_classes = [PolicyPermission]
+    lookup_value_regex = UUID_PATTERN
+    ordering: ClassVar[tuple[str, ...]] = ("-created_at",)
+    ordering_fields: ClassVar[tuple[str, ...]] = ("created_at",)
+
+    # -- queryset -----------------------------------------------------------
+
+    def get_queryset(self) -> Any:
+        base = self.queryset if self.queryset is not None else self.policy.model.objects
+        queryset = base.all()
+        ctx = get_policy_context(self.request, self.action)
+        if self.detail:
+            return self.policy.visible_queryset(ctx, queryset)
+        return self.policy.list_queryset(ctx, queryset, self.action or "")
+
+    def get_object(self) -> Any:
+        obj = super().get_object()
+        self.check_query_parameters(self.request)
+        return obj
+
+    # -- query parameters ---------------------------------------------------
+
+    def allowed_query_parameters(self) -> set[str]:
+        allowed = set()
+        if security_settings.ALLOW_FORMAT_PARAMETER:
+            allowed.add("format")
+        if self.detail or self.request.method != "GET":
+            return allowed
+        if self.paginator is not None:
+            allowed |= PAGINATION_PARAMETERS
+        filterset_class = getattr(self, "filterset_class", None)
+        if filterset_class is not None:
+            allowed |= set(filterset_class.base_filters)
+        if self.ordering_fields:
+            allowed.add("ordering")
+        return allowed
+
+    def check_query_parameters(self, request: Request) -> None:
+        allowed = self.allowed_query_parameters()
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    name: [
+                        exceptions.ErrorDetail(
+                            _("Unknown query parameter."), "unknown_parameter"
+                        )
+                    ]
+                    for name in unknown
+                }
+            )
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not self.detail:
+            # Detail operations check after the object is found: 404 first.
+            self.check_query_parameters(request)
+
+    # -- writes -------------------------------------------------------------
+
+    def save_kwargs(self, serializer: BaseSerializer[Any]) -> dict[str, Any]:
+        """Return values the server sets on save (the creator, say)."""
+        return {}
+
+    def check_before_save(
+        self, serializer: BaseSerializer[Any], extra: dict[str, Any]
+    ) -> None:
+        """Decide the write on the object as it would be saved."""
+        ctx = get_policy_context(self.request, self.action)
+        previous = serializer.instance
+        new = _unsaved(self.policy.model, previous, {**serializer.validated_data, **extra})
+        ctx.previous = previous
+        if isinstance(serializer, PolicySerializer):
+            serializer.check_field_writes(ctx, new)
+        decision = self.policy.decide_before_save(ctx, self.action, new)
+        if decision.denied:
+            if decision.rule is None:
+                raise exceptions.PermissionDenied
+            raise decision.rule.denial(ctx)
+
+    def perform_create(self, serializer: BaseSerializer[Any]) -> None:
+        extra = self.save_kwargs(serializer)
+        self.check_before_save(serializer, extra)
+        serializer.save(**extra)
+
+    def perform_update(self, serializer: BaseSerializer[Any]) -> None:
+        self.check_before_save(serializer, {})
+        serializer.save()
+
+
+def _unsaved(model: type[models.Model], previous: Any, values: dict[str, Any]) -> Any:
+    """Return the object as it would be saved, without saving it."""
+    concrete = {f.name for f in model._meta.concrete_fields}
+    if previous is None:
+        return model(**{k: v for k, v in values.items() if k in concrete})
+    new = copy.copy(previous)
+    for name, value in values.items():
+        if name in concrete:
+            setattr(new, name, value)
+    return new
+
+
+class PolicyModelViewSet(
+    # PolicyViewSet first: its perform_create and perform_update, which run
+    # the before-save rules, must win over the mixins' plain save().
+    PolicyViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """List, retrieve, create, update and destroy, each under the policy."""
