@@ -1,0 +1,9 @@
+"""The reference domain: organizations, memberships, projects, documents."""
+
+from django.apps import AppConfig
+
+
+class ResourcesConfig(AppConfig):
+    name = "resources"
+    verbose_name = "Reference resources"
+    default_auto_field = "django.db.models.BigAutoField"
