@@ -28,14 +28,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:
         logger.warning("readiness_database_failed", exc_info=True)
         checks["database"] = "unavailable"
     try:
         cache.set("readyz", "1", timeout=5)
         if cache.get("readyz") != "1":
             checks["cache"] = "unavailable"
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:
         logger.warning("readiness_cache_failed", exc_info=True)
         checks["cache"] = "unavailable"
     ready = all(value == "ok" for value in checks.values())

@@ -44,7 +44,13 @@ urlpatterns = [
         SpectacularSwaggerOauthRedirectView.as_view(),
         name="swagger-oauth-redirect",
     ),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(
+            url_name="schema", template_name="docs/redoc.html"
+        ),
+        name="redoc",
+    ),
     path("o/", include(oauth2_patterns)),
     path(
         "accounts/login/",

@@ -104,7 +104,9 @@ class Project(models.Model):
 
 class Document(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="documents"
+    )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), max_length=100_000, blank=True)
     classification = models.CharField(
@@ -113,7 +115,9 @@ class Document(models.Model):
         choices=Classification.choices,
         default=Classification.INTERNAL,
     )
-    internal_notes = models.TextField(_("internal notes"), max_length=10_000, blank=True)
+    internal_notes = models.TextField(
+        _("internal notes"), max_length=10_000, blank=True
+    )
     # Deleting a user keeps their documents (and never fails on them).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
-from rest_framework.exceptions import NotFound
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -81,7 +81,13 @@ class DocumentViewSet(PolicyModelViewSet):
         if membership is None:
             # Someone outside the organization is refused like a missing id.
             raise serializers.ValidationError(
-                {"user": [serializers.ErrorDetail(_("Object not found."), "not_found")]}
+                {
+                    "user": [
+                        serializers.ErrorDetail(
+                            str(_("Object not found.")), "not_found"
+                        )
+                    ]
+                }
             )
         return membership.user, membership.role
 
@@ -99,7 +105,7 @@ class DocumentViewSet(PolicyModelViewSet):
                 {
                     "permission": [
                         serializers.ErrorDetail(
-                            _("A viewer may be given view only."), "invalid"
+                            str(_("A viewer may be given view only.")), "invalid"
                         )
                     ]
                 }

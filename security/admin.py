@@ -1,4 +1,4 @@
-"""Admin for users and OAuth clients; clients are managed by superusers only."""
+"""Admin for users and OAuth clients (clients: superusers only)."""
 
 from __future__ import annotations
 

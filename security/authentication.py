@@ -26,7 +26,7 @@ from security.exceptions import InvalidToken
 if TYPE_CHECKING:
     from rest_framework.request import Request
 
-TOKEN_PARAMETER = "access_token"
+TOKEN_PARAMETER = "access_token"  # noqa: S105 - a parameter name
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -49,7 +49,7 @@ def _token_outside_header(request: Request) -> bool:
         return False
     try:
         body = django_request.body
-    except Exception:  # noqa: BLE001 - an unreadable body is judged later
+    except Exception:
         return False
     pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
     return any(key == TOKEN_PARAMETER for key, _value in pairs)
@@ -68,7 +68,9 @@ class BearerTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         if _token_outside_header(request):
             request._bearer_error = "invalid_request"  # type: ignore[attr-defined]
-            raise InvalidToken(_("Send the access token in the Authorization header only."))
+            raise InvalidToken(
+                _("Send the access token in the Authorization header only.")
+            )
 
         header = request._request.META.get("HTTP_AUTHORIZATION", "")
         if not header:

@@ -40,14 +40,16 @@ def api_views() -> Iterator[tuple[str, type[APIView], dict[str, str]]]:
             yield route, view_class, dict(getattr(callback, "actions", None) or {})
 
 
-def check_view(route: str, view: type[APIView], actions: dict[str, str]) -> list[checks.CheckMessage]:
+def check_view(
+    route: str, view: type[APIView], actions: dict[str, str]
+) -> list[checks.CheckMessage]:
     """Return the errors of one API view."""
     permission_classes = list(view.permission_classes)
     name = f"{view.__module__}.{view.__qualname__}"
     if PublicEndpoint in permission_classes and len(permission_classes) == 1:
         return []
     if PolicyPermission not in permission_classes:
-        others = [p.__name__ for p in permission_classes]
+        others = [getattr(p, "__name__", repr(p)) for p in permission_classes]
         return [
             checks.Error(
                 f"{name} ({route}) has no policy; its permission classes are {others}.",
@@ -57,11 +59,11 @@ def check_view(route: str, view: type[APIView], actions: dict[str, str]) -> list
                 id="secapi.E001" if others in ([], ["DenyAll"]) else "secapi.E003",
             )
         ]
-    errors = []
+    errors: list[checks.CheckMessage] = []
     if len(permission_classes) > 1:
         errors.append(
             checks.Error(
-                f"{name} ({route}) mixes PolicyPermission with other permission classes.",
+                f"{name} ({route}) mixes PolicyPermission with other classes.",
                 hint="Express every condition as a rule of the policy.",
                 obj=view,
                 id="secapi.E003",
@@ -128,7 +130,9 @@ def check_serializer(serializer: type[ModelSerializer]) -> list[checks.CheckMess
 
 
 @checks.register(checks.Tags.security)
-def check_api_policies(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def check_api_policies(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Refuse API views without an explicit policy or public mark."""
     errors: list[checks.CheckMessage] = []
     for route, view, actions in api_views():

@@ -32,7 +32,8 @@ class SecuritySettings:
 
     def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
-            raise AttributeError(f"SECURITY has no setting {name!r}.")
+            msg = f"SECURITY has no setting {name!r}."
+            raise AttributeError(msg)
         return getattr(settings, "SECURITY", {}).get(name, DEFAULTS[name])
 
 

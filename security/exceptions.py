@@ -75,7 +75,9 @@ _CODE_ALIASES = {
 
 _GENERIC_DETAIL = {
     status.HTTP_404_NOT_FOUND: _("Not found."),
-    status.HTTP_500_INTERNAL_SERVER_ERROR: _("The server could not complete the request."),
+    status.HTTP_500_INTERNAL_SERVER_ERROR: _(
+        "The server could not complete the request."
+    ),
 }
 
 
@@ -134,14 +136,20 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     elif isinstance(exc, SuspiciousOperation):
         logger.warning("suspicious_operation", extra={"reason": type(exc).__name__})
         exc = exceptions.ValidationError(
-            {"": [exceptions.ErrorDetail(_("The request was malformed."), "invalid")]}
+            {
+                "": [
+                    exceptions.ErrorDetail(
+                        str(_("The request was malformed.")), "invalid"
+                    )
+                ]
+            }
         )
 
     if not isinstance(exc, exceptions.APIException):
         # The view failed for a reason the client must not learn; the log
         # keeps the traceback, keyed by the request id in the body.
         logger.exception("unhandled_exception", extra={"request_id": get_request_id()})
-        return problem(500, "server_error", _GENERIC_DETAIL[500])
+        return problem(500, "server_error", str(_GENERIC_DETAIL[500]))
 
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
@@ -154,7 +162,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         return problem(
             400,
             "invalid",
-            _("The request has invalid fields or parameters."),
+            str(_("The request has invalid fields or parameters.")),
             extra={"errors": errors},
             headers=headers,
         )
@@ -164,7 +172,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     code = _CODE_ALIASES.get(code, code)
     detail = exc.detail if isinstance(exc.detail, str) else exc.default_detail
     if exc.status_code in _GENERIC_DETAIL and code == "not_found":
-        detail = _GENERIC_DETAIL[exc.status_code]
+        detail = str(_GENERIC_DETAIL[exc.status_code])
 
     extra: dict[str, Any] = {}
     if isinstance(exc, InsufficientScope):

@@ -44,7 +44,7 @@ def _error(field: str, message: Any, code: str) -> exceptions.ErrorDetail:
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
-    """A related object's id, accepted only if the caller can see the object."""
+    """A related object's id, accepted only if the caller can see it."""
 
     default_error_messages = {
         "does_not_exist": _("Object not found."),
@@ -53,6 +53,8 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> Any:
         queryset = super().get_queryset()
+        if queryset is None:
+            return queryset
         request = self.context.get("request")
         policy = policy_for_model(queryset.model)
         if request is None or policy is None:
@@ -70,7 +72,7 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 def refuse_undeclared(serializer: serializers.Serializer, data: Any) -> None:
-    """Refuse input that is not an object, or names undeclared or read-only fields."""
+    """Refuse a non-object, or one naming undeclared or read-only fields."""
     if not isinstance(data, Mapping):
         raise exceptions.ValidationError(
             {"": [_error("", _("Send a JSON object."), "invalid")]}
@@ -95,7 +97,7 @@ class StrictSerializer(serializers.Serializer):
 
 
 class PolicySerializer(serializers.ModelSerializer):
-    """A model serializer that accepts only what it declares; see module doc."""
+    """A model serializer accepting only what it declares (see above)."""
 
     serializer_related_field = VisibleRelatedField
 

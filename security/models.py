@@ -90,7 +90,7 @@ class Application(AbstractApplication):
 
 
 class Grant(AbstractGrant):
-    """An authorization code, with the time its user last entered a password."""
+    """An authorization code, with when its user last gave a password."""
 
     auth_time = models.DateTimeField(_("authentication time"), null=True, blank=True)
 
@@ -101,7 +101,9 @@ class Grant(AbstractGrant):
 class AccessToken(AbstractAccessToken):
     """An access token; only its checksum is stored."""
 
-    jti = models.UUIDField(_("token id"), default=uuid.uuid4, unique=True, editable=False)
+    jti = models.UUIDField(
+        _("token id"), default=uuid.uuid4, unique=True, editable=False
+    )
     auth_time = models.DateTimeField(_("authentication time"), null=True, blank=True)
 
     class Meta(AbstractAccessToken.Meta):

@@ -47,7 +47,7 @@ class ApplicationScopes(BaseScopes):
 
 
 class OAuth2Validator(oauth2_validators.OAuth2Validator):
-    """django-oauth-toolkit's validator, with service accounts and `auth_time`."""
+    """DOT's validator, with service accounts and `auth_time`."""
 
     def _auth_time(self, request: Any) -> Any:
         grant_type = getattr(request, "grant_type", None)
@@ -78,7 +78,9 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         access_token.save(update_fields=["auth_time"])
         return access_token
 
-    def _create_authorization_code(self, request: Any, code: Any, expires: Any = None) -> Any:
+    def _create_authorization_code(
+        self, request: Any, code: Any, expires: Any = None
+    ) -> Any:
         grant = super()._create_authorization_code(request, code, expires)
         # last_login is set when the user signs in with their password on the
         # login page; it is the authentication time of this authorization.
@@ -107,10 +109,21 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         return refresh_token
 
     def validate_scopes(
-        self, client_id: Any, scopes: Any, client: Any, request: Any, *args: Any, **kwargs: Any
+        self,
+        client_id: Any,
+        scopes: Any,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
     ) -> bool:
-        if request.grant_type == "client_credentials" and client.service_account is None:
+        if (
+            request.grant_type == "client_credentials"
+            and client.service_account is None
+        ):
             # A client-credentials client without a service account has no one
             # to act as; refuse rather than mint a token with no user.
             return False
-        return super().validate_scopes(client_id, scopes, client, request, *args, **kwargs)
+        return super().validate_scopes(
+            client_id, scopes, client, request, *args, **kwargs
+        )

@@ -27,7 +27,13 @@ def _positive_int(request: Request, name: str) -> int | None:
         return None
     if not _POSITIVE_INT.fullmatch(raw):
         raise exceptions.ValidationError(
-            {name: [exceptions.ErrorDetail(_("Must be a positive integer."), "invalid")]}
+            {
+                name: [
+                    exceptions.ErrorDetail(
+                        str(_("Must be a positive integer.")), "invalid"
+                    )
+                ]
+            }
         )
     return int(raw)
 

@@ -55,7 +55,9 @@ class Policy:
         return cls.rules.get(action)
 
     @classmethod
-    def visible_queryset(cls, ctx: PolicyContext, queryset: QuerySet[Any]) -> QuerySet[Any]:
+    def visible_queryset(
+        cls, ctx: PolicyContext, queryset: QuerySet[Any]
+    ) -> QuerySet[Any]:
         """Return the objects of `queryset` that exist for the caller."""
         ctx.model = cls.model
         if cls.visible.decide(ctx).denied:
@@ -66,7 +68,7 @@ class Policy:
     def list_queryset(
         cls, ctx: PolicyContext, queryset: QuerySet[Any], action: str
     ) -> QuerySet[Any]:
-        """Return what a list operation shows: visible and allowed by its rule."""
+        """Return what a list shows: visible and allowed by its rule."""
         queryset = cls.visible_queryset(ctx, queryset)
         rule = cls.rule_for(action)
         if rule is None:
@@ -75,8 +77,10 @@ class Policy:
         return queryset.filter(rule.q(ctx))
 
     @classmethod
-    def decide(cls, ctx: PolicyContext, action: str | None, obj: Any = NO_OBJECT) -> Decision:
-        """Decide an operation, before the object is loaded or on the object."""
+    def decide(
+        cls, ctx: PolicyContext, action: str | None, obj: Any = NO_OBJECT
+    ) -> Decision:
+        """Decide an operation before the object is loaded, or on it."""
         ctx.model = cls.model
         rule = cls.rule_for(action)
         if rule is None:
@@ -88,7 +92,9 @@ class Policy:
         return decision
 
     @classmethod
-    def decide_before_save(cls, ctx: PolicyContext, action: str | None, new: Any) -> Decision:
+    def decide_before_save(
+        cls, ctx: PolicyContext, action: str | None, new: Any
+    ) -> Decision:
         """Decide a write on the object as it would be saved."""
         rule = cls.before_save.get(action or "")
         if rule is None:

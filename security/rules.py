@@ -108,7 +108,7 @@ class PolicyContext:
             for scope in list(granted):
                 granted.update(implied.get(scope, ()))
             self.cache["scopes"] = frozenset(granted)
-        return self.cache["scopes"]  # type: ignore[no-any-return]
+        return self.cache["scopes"]
 
 
 # ---------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class Rule:
 
     def denial(self, ctx: PolicyContext) -> exceptions.APIException:
         """Return the exception a denial by this rule raises."""
-        return exceptions.PermissionDenied(detail=self.message, code=self.code)
+        return exceptions.PermissionDenied(detail=str(self.message), code=self.code)
 
     def describe(self) -> str:
         return self.description or type(self).__name__
@@ -358,7 +358,6 @@ class HasModelPermission(Rule):
     def vote(self, ctx: PolicyContext, obj: Any = NO_OBJECT) -> Vote:
         if not ctx.is_authenticated or not ctx.user.is_active:
             return Vote.DENY
-        app_label, _dot, codename = self.perm.partition(".")
         key = f"perms:{ctx.user.pk}"
         if key not in ctx.cache:
             from django.contrib.auth.models import Permission
@@ -377,7 +376,7 @@ class HasModelPermission(Rule):
 
 
 class Predicate(Rule):
-    """A plain function of the policy context (and, if it takes one, the object).
+    """A plain function of the policy context (and maybe of the object).
 
     A function of the request alone decides before any object is loaded;
     one that takes the object (`object_level=True`) filters lists only
@@ -393,7 +392,8 @@ class Predicate(Rule):
         q: Callable[[PolicyContext], Q] | None = None,
     ) -> None:
         if object_level and q is None:
-            raise ValueError("An object-level Predicate needs q= for list filtering.")
+            msg = "An object-level Predicate needs q= for list filtering."
+            raise ValueError(msg)
         self.func = func
         self.description = description or func.__name__.replace("_", " ")
         self.object_level = object_level
@@ -410,4 +410,3 @@ class Predicate(Rule):
         if self._q is not None:
             return self._q(ctx)
         return super().q(ctx)
-

@@ -31,15 +31,22 @@ class FieldErrorSerializer(serializers.Serializer):
 class ProblemSerializer(serializers.Serializer):
     """RFC 9457 problem details, as every API error is rendered."""
 
-    type = serializers.CharField()
-    title = serializers.CharField()
-    status = serializers.IntegerField()
-    detail = serializers.CharField()
-    code = serializers.CharField()
-    request_id = serializers.CharField()
-    errors = FieldErrorSerializer(many=True, required=False)
-    required_scopes = serializers.ListField(child=serializers.CharField(), required=False)
-    max_age = serializers.IntegerField(required=False)
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # Built here: a class attribute named `errors` would hide
+        # Serializer.errors.
+        return {
+            "type": serializers.CharField(),
+            "title": serializers.CharField(),
+            "status": serializers.IntegerField(),
+            "detail": serializers.CharField(),
+            "code": serializers.CharField(),
+            "request_id": serializers.CharField(),
+            "errors": FieldErrorSerializer(many=True, required=False),
+            "required_scopes": serializers.ListField(
+                child=serializers.CharField(), required=False
+            ),
+            "max_age": serializers.IntegerField(required=False),
+        }
 
 
 _ERROR_RESPONSES = {
@@ -99,21 +106,23 @@ class PolicyAutoSchema(AutoSchema):
         policy = getattr(self.view, "policy", None)
         if policy is None:
             return None
-        return policy.rule_for(getattr(self.view, "action", None))  # type: ignore[no-any-return]
+        rule: Rule | None = policy.rule_for(getattr(self.view, "action", None))
+        return rule
 
     def get_description(self) -> str:  # type: ignore[override]
         description = super().get_description() or ""
         rule = self.policy_rule()
         if rule is None:
             return description
-        policy = self.view.policy
+        policy = getattr(self.view, "policy")  # noqa: B009 - APIView has no such attribute
+        action = getattr(self.view, "action", None) or ""
         lines = [description] if description else []
         lines.append(f"**Allowed for:** {rule.describe()}.")
         lines.append(
             f"**Visible objects:** {policy.visible.describe()}; "
             "others answer 404 as if they did not exist."
         )
-        before_save = policy.before_save.get(self.view.action or "")
+        before_save = policy.before_save.get(action)
         if before_save is not None:
             lines.append(f"**Checked before saving:** {before_save.describe()}.")
         return "\n\n".join(lines)
@@ -134,3 +143,22 @@ class PolicyAutoSchema(AutoSchema):
             response["description"] = str(_ERROR_RESPONSES[code])
             responses.setdefault(code, response)
         return responses
+
+
+def uuid_path_parameters(
+    result: dict[str, Any],
+    generator: Any,
+    request: Any,
+    public: bool,  # noqa: FBT001
+) -> dict[str, Any]:
+    """Describe path ids matched by the UUID pattern as `format: uuid`."""
+    from security.views import UUID_PATTERN
+
+    pattern = f"^{UUID_PATTERN}$"
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("pattern") == pattern:
+                    parameter["schema"] = {"type": "string", "format": "uuid"}
+    return result

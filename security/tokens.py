@@ -10,8 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from oauthlib.common import generate_token
 from oauth2_provider.models import get_access_token_model, set_token_value
+from oauthlib.common import generate_token
 
 MAX_LIFETIME_SECONDS = 24 * 3600
 
@@ -19,14 +19,14 @@ MAX_LIFETIME_SECONDS = 24 * 3600
 def issue_access_token(
     *, user: Any, application: Any, scopes: list[str], lifetime_seconds: int
 ) -> str:
-    """Create an access token and return its value; only its checksum is kept."""
+    """Create an access token and return it; only its checksum is kept."""
     if not 0 < lifetime_seconds <= MAX_LIFETIME_SECONDS:
-        raise ValueError("A token lives between 1 second and one day.")
+        msg = "A token lives between 1 second and one day."
+        raise ValueError(msg)
     unknown = set(scopes) - set(application.allowed_scope_list)
     if unknown:
-        raise ValueError(
-            f"{application.name} is not registered for: {' '.join(sorted(unknown))}."
-        )
+        msg = f"{application.name} is not registered for: {' '.join(sorted(unknown))}."
+        raise ValueError(msg)
 
     now = timezone.now()
     raw = generate_token(length=48)

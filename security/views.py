@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from rest_framework.request import Request
     from rest_framework.serializers import BaseSerializer
 
-UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+UUID_PATTERN = (
+    "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size"})
 
@@ -49,7 +51,10 @@ class PolicyViewSet(viewsets.GenericViewSet):
     # -- queryset -----------------------------------------------------------
 
     def get_queryset(self) -> Any:
-        base = self.queryset if self.queryset is not None else self.policy.model.objects
+        # getattr: django-stubs types a view's `queryset` as a manager
+        # descriptor and refuses reading it from an instance.
+        declared: Any = getattr(self, "queryset", None)
+        base = declared if declared is not None else self.policy.model._default_manager
         queryset = base.all()
         ctx = get_policy_context(self.request, self.action)
         if self.detail:
@@ -86,7 +91,7 @@ class PolicyViewSet(viewsets.GenericViewSet):
                 {
                     name: [
                         exceptions.ErrorDetail(
-                            _("Unknown query parameter."), "unknown_parameter"
+                            str(_("Unknown query parameter.")), "unknown_parameter"
                         )
                     ]
                     for name in unknown
@@ -111,7 +116,9 @@ class PolicyViewSet(viewsets.GenericViewSet):
         """Decide the write on the object as it would be saved."""
         ctx = get_policy_context(self.request, self.action)
         previous = serializer.instance
-        new = _unsaved(self.policy.model, previous, {**serializer.validated_data, **extra})
+        new = _unsaved(
+            self.policy.model, previous, {**serializer.validated_data, **extra}
+        )
         ctx.previous = previous
         if isinstance(serializer, PolicySerializer):
             serializer.check_field_writes(ctx, new)

@@ -41,7 +41,7 @@ def organization_roles(ctx: PolicyContext) -> dict[Any, str]:
                 )
             )
         ctx.cache["roles"] = roles
-    return ctx.cache["roles"]  # type: ignore[no-any-return]
+    return ctx.cache["roles"]
 
 
 def organizations_with_role(ctx: PolicyContext, minimum: str) -> list[Any]:
@@ -55,7 +55,7 @@ def organizations_with_role(ctx: PolicyContext, minimum: str) -> list[Any]:
 
 
 def resolve_id(obj: Any, path: str) -> Any:
-    """Follow a `a__b` path of foreign keys on an object; return the last id."""
+    """Follow an `a__b` path of foreign keys; return the last id."""
     if not path:
         return obj.pk
     *hops, last = path.split("__")
@@ -67,7 +67,7 @@ def resolve_id(obj: Any, path: str) -> Any:
 
 
 class HasRoleAnywhere(Rule):
-    """A caller with at least `minimum` in some organization (request-level)."""
+    """A caller with at least `minimum` in some organization."""
 
     def __init__(self, minimum: str = "viewer") -> None:
         role_rank(minimum)
@@ -143,7 +143,9 @@ class HasObjectGrant(Rule):
         self.codename = codename
 
     def _grants(self, ctx: PolicyContext, model: type[Model]) -> Any:
-        permission_model = get_user_obj_perms_model(model)
+        # guardian resolves the permission model from a class as well as
+        # from an instance; its annotation names only the instance.
+        permission_model = get_user_obj_perms_model(model)  # type: ignore[arg-type]
         return permission_model._default_manager.filter(
             user=ctx.user, permission__codename=self.codename
         )
@@ -164,7 +166,8 @@ class HasObjectGrant(Rule):
         if not ctx.is_authenticated:
             return NO_ROWS
         if ctx.model is None:
-            raise RuntimeError("HasObjectGrant.q needs the policy to set ctx.model.")
+            msg = "HasObjectGrant.q needs the policy to set ctx.model."
+            raise RuntimeError(msg)
         return Q(pk__in=self._grants(ctx, ctx.model).values("content_object"))
 
     def describe(self) -> str:

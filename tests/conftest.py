@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: the demo world and authenticated clients."""
+"""Fixtures of the whole suite: the demo world and authenticated clients."""
 
 from __future__ import annotations
 
@@ -86,7 +86,9 @@ def world(db: None) -> World:
             acme_project, member, classification=Classification.PUBLIC
         ),
         internal_doc=factories.document(
-            acme_project, member, classification=Classification.INTERNAL,
+            acme_project,
+            member,
+            classification=Classification.INTERNAL,
             internal_notes="admins only",
         ),
         confidential_doc=factories.document(

@@ -60,7 +60,9 @@ def application(name: str = "test-client", **fields: Any) -> Any:
     return existing or Application.objects.create(name=name, **defaults)
 
 
-def token(owner: Any, scope: str = "read", *, client: Any = None, lifetime: int = 600) -> str:
+def token(
+    owner: Any, scope: str = "read", *, client: Any = None, lifetime: int = 600
+) -> str:
     return issue_access_token(
         user=owner,
         application=client or application(),

@@ -19,6 +19,5 @@ if os.environ.get("DJANGO_SETTINGS_MODULE", __name__) == __name__:
     elif DJANGO_ENV == "test":
         from .test import *  # noqa: F403
     else:
-        raise ImproperlyConfigured(
-            f"DJANGO_ENV={DJANGO_ENV!r} is not one of production, development, test."
-        )
+        msg = f"DJANGO_ENV={DJANGO_ENV!r} is not one of production, development, test."
+        raise ImproperlyConfigured(msg)

@@ -9,7 +9,7 @@ from .env import BASE_DIR, env, secret
 DJANGO_ENV = env.str("DJANGO_ENV", default="production")
 
 # GENERAL
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#debug
 DEBUG = False
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secret-key
@@ -29,7 +29,7 @@ WSGI_APPLICATION = "project.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # DATABASES
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#databases
 # Unset DATABASE_URL means the embedded SQLite file, so that trying the
 # project needs nothing installed; PostgreSQL for anything real.
@@ -51,7 +51,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     )
 
 # CACHES
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://django-ratelimit.readthedocs.io/en/stable/installation.html
 # Rate-limit counters must be shared by every process, so Redis whenever it
 # is configured; the local-memory cache only serves a single process.
@@ -71,7 +71,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # APPS
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -106,7 +106,7 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "project" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -119,7 +119,7 @@ TEMPLATES = [
 ]
 
 # AUTHENTICATION
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/auth/customizing/#substituting-a-custom-user-model
 AUTH_USER_MODEL = "security.User"
 AUTHENTICATION_BACKENDS = [
@@ -136,7 +136,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -146,7 +148,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # SESSIONS AND COOKIES
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#sessions
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60)
 SESSION_COOKIE_HTTPONLY = True
@@ -157,7 +159,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
 # SECURITY HEADERS
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/middleware/#module-django.middleware.security
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -165,17 +167,17 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # REQUEST LIMITS
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 
 # STATIC FILES
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
 # DJANGO REST FRAMEWORK
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -200,7 +202,7 @@ REST_FRAMEWORK = {
 }
 
 # OPENAPI
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {
     "TITLE": "Secure reference API",
@@ -233,10 +235,14 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_REFRESH_URL": "/o/token/",
     "OAUTH2_SCOPES": None,  # filled from OAUTH2_PROVIDER["SCOPES"] below
     "AUTHENTICATION_WHITELIST": ["security.authentication.BearerTokenAuthentication"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "security.schema.uuid_path_parameters",
+    ],
 }
 
 # OAUTH 2 AND OPENID CONNECT
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
 OAUTH2_PROVIDER_APPLICATION_MODEL = "security.Application"
 OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "security.AccessToken"
@@ -264,7 +270,9 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int(
         "REFRESH_TOKEN_LIFETIME", default=14 * 24 * 3600
     ),
-    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("AUTHORIZATION_CODE_LIFETIME", default=60),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int(
+        "AUTHORIZATION_CODE_LIFETIME", default=60
+    ),
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
@@ -291,14 +299,14 @@ OAUTH2_PROVIDER = {
 SPECTACULAR_SETTINGS["OAUTH2_SCOPES"] = API_SCOPES
 
 # GUARDIAN
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # https://django-guardian.readthedocs.io/en/stable/configuration.html
 # No anonymous user row: an unauthenticated caller holds no object grant.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
 # PROJECT SECURITY LAYER
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 # Read through security.conf.security_settings; see docs/security.md.
 SECURITY = {
     "MAX_PAGE_SIZE": env.int("MAX_PAGE_SIZE", default=100),
@@ -307,7 +315,7 @@ SECURITY = {
 }
 
 # LOGGING
-# ------------------------------------------------------------------------------
+# -----------------------------------------------------------------------------
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

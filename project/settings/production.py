@@ -10,17 +10,18 @@ DJANGO_ENV = "production"
 _EXAMPLE_MARKERS = ("change-me", "insecure", "example", "development", "test-only")
 
 if not SECRET_KEY or any(marker in SECRET_KEY.lower() for marker in _EXAMPLE_MARKERS):
-    raise ImproperlyConfigured(
+    msg = (
         "SECRET_KEY (or SECRET_KEY_FILE) must be set to a long random value in "
         "production; generate one with `python -c 'import secrets; "
         "print(secrets.token_urlsafe(64))'`."
     )
+    raise ImproperlyConfigured(msg)
 if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long.")
+    msg = "SECRET_KEY must be at least 50 characters long."
+    raise ImproperlyConfigured(msg)
 if not ALLOWED_HOSTS:
-    raise ImproperlyConfigured(
-        "ALLOWED_HOSTS must list the host names this API is served under."
-    )
+    msg = "ALLOWED_HOSTS must list the host names this API is served under."
+    raise ImproperlyConfigured(msg)
 
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
 SECURE_SSL_REDIRECT = True

@@ -5,7 +5,7 @@ from .base import OAUTH2_PROVIDER, REDIS_URL, env
 
 DJANGO_ENV = "test"
 
-SECRET_KEY = "test-only-secret-key-not-for-any-deployment"  # noqa: S105
+SECRET_KEY = "test-only-secret-key-not-for-any-deployment"
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # Argon2 by design costs time; the suite hashes hundreds of passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

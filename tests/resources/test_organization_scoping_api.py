@@ -30,7 +30,9 @@ def test_member_lists_only_own_organizations(world, client_for):
 def test_member_lists_only_own_memberships(world, client_for):
     ids = _ids(client_for(world.member).get("/api/v1/memberships/"))
 
-    assert ids == {str(m.pk) for m in Membership.objects.filter(organization=world.acme)}
+    assert ids == {
+        str(m.pk) for m in Membership.objects.filter(organization=world.acme)
+    }
 
 
 def test_member_lists_only_own_projects(world, client_for):

@@ -25,7 +25,9 @@ def test_creator_becomes_owner_of_new_organization(world, client_for):
 def test_organization_slug_is_unique_and_survives_rename(world, client_for):
     client = client_for(world.owner, "write")
 
-    first = client.post("/api/v1/organizations/", {"name": "Acme"}, format="json").json()
+    first = client.post(
+        "/api/v1/organizations/", {"name": "Acme"}, format="json"
+    ).json()
     renamed = client.patch(
         f"/api/v1/organizations/{first['id']}/", {"name": "Other"}, format="json"
     )
@@ -121,7 +123,9 @@ def test_member_cannot_create_project_in_org_they_only_are_member_of(world, clie
     Membership.objects.create(organization=other, user=world.admin, role="member")
 
     response = client_for(world.admin, "write").post(
-        "/api/v1/projects/", {"organization": str(other.pk), "name": "Nope"}, format="json"
+        "/api/v1/projects/",
+        {"organization": str(other.pk), "name": "Nope"},
+        format="json",
     )
 
     assert response.status_code == 403

@@ -42,7 +42,9 @@ def test_unknown_token_gets_401_invalid_token(world):
 
 def test_expired_token_gets_401_invalid_token(world):
     raw = factories.token(world.owner)
-    get_access_token_model().objects.update(expires=timezone.now() - timedelta(seconds=1))
+    get_access_token_model().objects.update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
 
@@ -112,7 +114,9 @@ def test_token_in_form_body_is_refused(world):
 
 
 def test_malformed_body_does_not_preempt_401(world):
-    response = APIClient().post(PROJECTS, data="{not json", content_type="application/json")
+    response = APIClient().post(
+        PROJECTS, data="{not json", content_type="application/json"
+    )
 
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"

@@ -14,7 +14,9 @@ pytestmark = pytest.mark.django_db
 PROBLEM_KEYS = {"type", "title", "status", "detail", "code", "request_id"}
 
 
-def test_error_body_has_exactly_the_six_members_and_request_id_header(world, client_for):
+def test_error_body_has_exactly_the_six_members_and_request_id_header(
+    world, client_for
+):
     response = client_for(world.owner).get(f"/api/v1/projects/{uuid.uuid4()}/")
 
     assert response.status_code == 404
@@ -25,7 +27,9 @@ def test_error_body_has_exactly_the_six_members_and_request_id_header(world, cli
     assert body["request_id"] == response["X-Request-ID"]
 
 
-def test_non_uuid_path_segment_is_404_whatever_the_credentials(world, client_for, anonymous):
+def test_non_uuid_path_segment_is_404_whatever_the_credentials(
+    world, client_for, anonymous
+):
     for client in (anonymous, client_for(world.owner)):
         response = client.get("/api/v1/projects/1/")
         assert response.status_code == 404
@@ -46,7 +50,9 @@ def test_times_are_utc_with_z(world, client_for):
 
 
 def test_unknown_query_parameter_is_400_naming_it(world, client_for):
-    response = client_for(world.owner).get("/api/v1/projects/", {"owner__password": "x"})
+    response = client_for(world.owner).get(
+        "/api/v1/projects/", {"owner__password": "x"}
+    )
 
     assert response.status_code == 400
     body = response.json()
@@ -76,7 +82,9 @@ def test_unknown_parameter_on_invisible_object_is_404_first(world, client_for):
 
 
 def test_ordering_by_undeclared_field_is_400(world, client_for):
-    response = client_for(world.owner).get("/api/v1/projects/", {"ordering": "created_by__password"})
+    response = client_for(world.owner).get(
+        "/api/v1/projects/", {"ordering": "created_by__password"}
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "ordering"
@@ -112,7 +120,9 @@ class TestPagination:
             Project(organization=world.acme, name=f"P{i}") for i in range(120)
         )
 
-        body = client_for(world.owner).get("/api/v1/projects/", {"page_size": 1000}).json()
+        body = (
+            client_for(world.owner).get("/api/v1/projects/", {"page_size": 1000}).json()
+        )
 
         assert len(body["results"]) == 100
 
@@ -137,7 +147,9 @@ class TestPagination:
         client = client_for(world.owner)
 
         first = client.get("/api/v1/projects/", {"page_size": 20}).json()["results"]
-        second = client.get("/api/v1/projects/", {"page_size": 20, "page": 2}).json()["results"]
+        second = client.get("/api/v1/projects/", {"page_size": 20, "page": 2}).json()[
+            "results"
+        ]
 
         ids = [row["id"] for row in first + second]
         assert len(ids) == len(set(ids)) == 31
@@ -154,7 +166,9 @@ def test_malformed_json_is_400_parse_error(world, client_for):
 
 def test_form_content_type_is_415(world, client_for):
     response = client_for(world.admin, "write").post(
-        "/api/v1/projects/", data="name=x", content_type="application/x-www-form-urlencoded"
+        "/api/v1/projects/",
+        data="name=x",
+        content_type="application/x-www-form-urlencoded",
     )
 
     assert response.status_code == 415

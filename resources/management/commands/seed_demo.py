@@ -18,7 +18,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from oauth2_provider.models import get_application_model
 
-from resources.models import Classification, Document, Membership, Organization, Project, Role
+from resources.models import (
+    Classification,
+    Document,
+    Membership,
+    Organization,
+    Project,
+    Role,
+)
 from security.management.base import refuse_in_production
 
 logger = logging.getLogger(__name__)
@@ -35,22 +42,37 @@ USERS = {
 }
 SERVICE_ACCOUNT = "svc-reporting"
 
-# organization slug -> [(project name, [(title, classification, owner, notes)])]
+# slug -> [(project, [(title, classification, owner, internal notes)])]
 CONTENT = {
     "acme": [
         (
             "Rocket skates",
             [
                 ("Launch checklist", Classification.PUBLIC, "carol", ""),
-                ("Supplier terms", Classification.INTERNAL, "bob", "Renegotiate in Q3."),
-                ("Incident review", Classification.CONFIDENTIAL, "alice", "Legal hold."),
+                (
+                    "Supplier terms",
+                    Classification.INTERNAL,
+                    "bob",
+                    "Renegotiate in Q3.",
+                ),
+                (
+                    "Incident review",
+                    Classification.CONFIDENTIAL,
+                    "alice",
+                    "Legal hold.",
+                ),
             ],
         ),
         (
             "Giant magnets",
             [
                 ("Field test plan", Classification.INTERNAL, "carol", ""),
-                ("Patent draft", Classification.CONFIDENTIAL, "carol", "Not filed yet."),
+                (
+                    "Patent draft",
+                    Classification.CONFIDENTIAL,
+                    "carol",
+                    "Not filed yet.",
+                ),
             ],
         ),
     ],
@@ -76,7 +98,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", help="Set every demo user's password to this value."
         )
-        parser.add_argument("--service-secret", help="Set demo-service's client secret.")
+        parser.add_argument(
+            "--service-secret", help="Set demo-service's client secret."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_in_production("seed_demo")

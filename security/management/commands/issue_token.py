@@ -21,7 +21,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--user", required=True, help="Username.")
-        parser.add_argument("--scope", required=True, help='Scopes, as in "read write".')
+        parser.add_argument(
+            "--scope", required=True, help='Scopes, as in "read write".'
+        )
         parser.add_argument(
             "--client", default="demo-spa", help="Application name (default demo-spa)."
         )
@@ -29,26 +31,30 @@ class Command(BaseCommand):
             "--expires",
             type=int,
             default=None,
-            help="Lifetime in seconds (default: the access-token lifetime; max one day).",
+            help="Lifetime in seconds (default: access-token lifetime; max a day).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_in_production("issue_token")
         lifetime = options["expires"] or oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
         if not 0 < lifetime <= MAX_LIFETIME_SECONDS:
-            raise CommandError("--expires must be between 1 and 86400 seconds.")
+            msg = "--expires must be between 1 and 86400 seconds."
+            raise CommandError(msg)
 
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None or not user.is_active:
-            raise CommandError(f"No active user {options['user']!r}.")
+            msg = f"No active user {options['user']!r}."
+            raise CommandError(msg)
         application = (
             get_application_model().objects.filter(name=options["client"]).first()
         )
         if application is None:
-            raise CommandError(f"No application {options['client']!r}.")
+            msg = f"No application {options['client']!r}."
+            raise CommandError(msg)
         scopes = options["scope"].split()
         if not scopes:
-            raise CommandError("--scope names no scope.")
+            msg = "--scope names no scope."
+            raise CommandError(msg)
 
         try:
             token = issue_access_token(
