@@ -7,3 +7,6 @@ class ResourcesConfig(AppConfig):
     name = "resources"
     verbose_name = "Reference resources"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from resources import signals  # noqa: F401 - connects the receivers

@@ -40,6 +40,8 @@ class MembershipViewSet(PolicyModelViewSet):
     serializer_class = MembershipSerializer
     filterset_class = MembershipFilter
     ordering_fields = ("created_at", "role")
+    lock_on_write = True
+    lock_parent = "organization"
 
 
 class ProjectViewSet(PolicyModelViewSet):

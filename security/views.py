@@ -37,6 +37,7 @@ UUID_PATTERN = (
 )
 
 PAGINATION_PARAMETERS = frozenset({"page", "page_size"})
+WRITE_ACTIONS = frozenset({"update", "partial_update", "destroy"})
 
 
 class PolicyViewSet(viewsets.GenericViewSet):
@@ -47,6 +48,13 @@ class PolicyViewSet(viewsets.GenericViewSet):
     lookup_value_regex = UUID_PATTERN
     ordering: ClassVar[tuple[str, ...]] = ("-created_at",)
     ordering_fields: ClassVar[tuple[str, ...]] = ("created_at",)
+    #: Lock the object for the rest of the transaction on update and destroy,
+    #: for rules that read state and then change it (a role, the last owner).
+    lock_on_write: ClassVar[bool] = False
+    #: With lock_on_write, a foreign key (say "organization") whose row is
+    #: locked first: every write among its children then takes the locks in
+    #: the same order, so concurrent writes queue instead of deadlocking.
+    lock_parent: ClassVar[str | None] = None
 
     # -- queryset -----------------------------------------------------------
 
@@ -57,14 +65,40 @@ class PolicyViewSet(viewsets.GenericViewSet):
         base = declared if declared is not None else self.policy.model._default_manager
         queryset = base.all()
         ctx = get_policy_context(self.request, self.action)
+        if self.lock_on_write and self.action in WRITE_ACTIONS:
+            queryset = queryset.select_for_update(of=("self",))
         if self.detail:
             return self.policy.visible_queryset(ctx, queryset)
         return self.policy.list_queryset(ctx, queryset, self.action or "")
 
     def get_object(self) -> Any:
+        if self.lock_on_write and self.action in WRITE_ACTIONS:
+            self._lock_parent()
         obj = super().get_object()
         self.check_query_parameters(self.request)
         return obj
+
+    def _lock_parent(self) -> None:
+        if self.lock_parent is None:
+            return
+        lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
+        ctx = get_policy_context(self.request, self.action)
+        model = self.policy.model
+        parent_id = (
+            self.policy.visible_queryset(ctx, model._default_manager.all())
+            .filter(**{self.lookup_field: lookup})
+            .values_list(f"{self.lock_parent}_id", flat=True)
+            .first()
+        )
+        if parent_id is None:
+            return
+        parent_model = model._meta.get_field(self.lock_parent).related_model
+        # Evaluated for its FOR UPDATE row lock, held until the transaction ends.
+        list(
+            parent_model._default_manager.select_for_update()  # type: ignore[union-attr]
+            .filter(pk=parent_id)
+            .values_list("pk", flat=True)
+        )
 
     # -- query parameters ---------------------------------------------------
 
