@@ -93,7 +93,7 @@ class PolicyViewSet(viewsets.GenericViewSet):
         if parent_id is None:
             return
         parent_model = model._meta.get_field(self.lock_parent).related_model
-        # Evaluated for its FOR UPDATE row lock, held until the transaction ends.
+        # Evaluated for its FOR UPDATE lock, held until the transaction ends.
         list(
             parent_model._default_manager.select_for_update()  # type: ignore[union-attr]
             .filter(pk=parent_id)

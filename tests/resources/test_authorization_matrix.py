@@ -200,7 +200,7 @@ def row(*statuses: int) -> dict[str, int]:
     return dict(zip(ROLES, statuses, strict=True))
 
 
-#                                 owner admin member viewer non_member grantee anonymous
+# Columns: owner, admin, member, viewer, non_member, grantee, anonymous.
 EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("organizations", "list"): row(200, 200, 200, 200, 200, 200, 401),
     ("organizations", "retrieve"): row(200, 200, 200, 200, 404, 200, 401),

@@ -1,4 +1,4 @@
-"""Membership rules: who grants which role, own role, the last owner, leaving."""
+"""Membership rules: who grants which role, own role, last owner, leaving."""
 
 from __future__ import annotations
 
