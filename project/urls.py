@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -12,9 +12,11 @@ from drf_spectacular.views import (
 from oauth2_provider import views as oauth2_views
 
 from project import health
+from security.introspection import ResourceServerIntrospectionView
 
-# Only the endpoints this server offers: no device flow, and no self-service
-# application registration (clients are registered by superusers).
+# Only the endpoints this server offers: no device flow, no RP-initiated
+# logout, and no self-service application registration (clients are
+# registered by superusers).
 oauth2_patterns = (
     [
         path("authorize/", oauth2_views.AuthorizationView.as_view(), name="authorize"),
@@ -23,8 +25,21 @@ oauth2_patterns = (
             "revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"
         ),
         path(
-            "introspect/", oauth2_views.IntrospectTokenView.as_view(), name="introspect"
+            "introspect/",
+            ResourceServerIntrospectionView.as_view(),
+            name="introspect",
         ),
+        re_path(
+            r"^\.well-known/openid-configuration/?$",
+            oauth2_views.ConnectDiscoveryInfoView.as_view(),
+            name="oidc-connect-discovery-info",
+        ),
+        path(
+            ".well-known/jwks.json",
+            oauth2_views.JwksInfoView.as_view(),
+            name="jwks-info",
+        ),
+        path("userinfo/", oauth2_views.UserInfoView.as_view(), name="user-info"),
     ],
     "oauth2_provider",
 )
@@ -52,6 +67,13 @@ urlpatterns = [
         name="redoc",
     ),
     path("o/", include(oauth2_patterns)),
+    # RFC 8414 section 3: the metadata of issuer https://host/o lives at
+    # /.well-known/oauth-authorization-server/o.
+    path(
+        ".well-known/oauth-authorization-server/<path:issuer_path>",
+        oauth2_views.OAuthServerMetadataView.as_view(),
+        name="oauth-server-metadata-issuer",
+    ),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=False),

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 
+from security.conf import security_settings
 from security.exceptions import InvalidToken
 
 if TYPE_CHECKING:
@@ -92,6 +93,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise InvalidToken
         user = access_token.user
         if user is None or not user.is_active:
+            raise InvalidToken
+        audiences = access_token.resource or []
+        if audiences and security_settings.API_AUDIENCE not in audiences:
+            # A token minted for another service (RFC 8707) is not ours.
             raise InvalidToken
         return user, access_token
 

@@ -21,6 +21,11 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_SCOPES": [],
     # Scopes that include others: a `write` token may also read.
     "SCOPE_IMPLIES": {"write": ["read"], "admin": ["read"]},
+    # This API's identifier: the `aud` of its tokens (RFC 8707, RFC 9068).
+    "API_AUDIENCE": "http://127.0.0.1:8000/api/v1/",
+    # A refresh-token family dies this many seconds after its first token,
+    # however often it is refreshed.
+    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": 30 * 24 * 3600,
     # Where organization roles are kept, and their order, lowest first.
     "MEMBERSHIP_MODEL": "resources.Membership",
     "ROLES": ["viewer", "member", "admin", "owner"],

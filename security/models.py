@@ -127,3 +127,22 @@ class IDToken(AbstractIDToken):
 
     class Meta(AbstractIDToken.Meta):
         swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class UsedAuthorizationCode(models.Model):
+    """The checksum of an exchanged authorization code, to catch its replay.
+
+    django-oauth-toolkit deletes a code when it is exchanged; a second
+    exchange then looks like an unknown code. Remembering the checksum and
+    the refresh-token family it produced lets the server revoke those tokens
+    when the code comes back (RFC 6749 section 10.5).
+    """
+
+    code_checksum = models.CharField(max_length=64, unique=True)
+    application = models.ForeignKey("security.Application", on_delete=models.CASCADE)
+    user = models.ForeignKey("security.User", on_delete=models.CASCADE, null=True)
+    token_family = models.UUIDField(null=True)
+    used_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"code used {self.used_at:%Y-%m-%d %H:%M:%S}"

@@ -1,7 +1,8 @@
 """Issue access tokens outside the OAuth endpoints (`manage.py issue_token`).
 
-A token made here is stored exactly like one from `/o/token/` (checksum
-only) and counts as a fresh login at the time it is issued.
+A token made here is the same signed JWT as one from `/o/token/`, stored
+the same way (checksum only), and counts as a fresh login at the time it is
+issued.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import Any
 
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, set_token_value
-from oauthlib.common import generate_token
+
+from security.jwt import encode_access_token
 
 MAX_LIFETIME_SECONDS = 24 * 3600
 
@@ -29,13 +31,20 @@ def issue_access_token(
         raise ValueError(msg)
 
     now = timezone.now()
-    raw = generate_token(length=48)
+    raw, jti = encode_access_token(
+        subject=str(user.pk),
+        client_id=application.client_id,
+        scopes=scopes,
+        lifetime_seconds=lifetime_seconds,
+        auth_time=int(now.timestamp()),
+    )
     token = get_access_token_model()(
         user=user,
         application=application,
         scope=" ".join(scopes),
         expires=now + timedelta(seconds=lifetime_seconds),
         auth_time=now,
+        jti=jti,
     )
     set_token_value(token, raw)
     token.save()

@@ -4,6 +4,8 @@ Each environment module starts from here; only development.py relaxes
 anything, one documented line at a time.
 """
 
+from pathlib import Path
+
 from .env import BASE_DIR, env, secret
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="production")
@@ -250,6 +252,17 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "security.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "security.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "security.Grant"
 
+# The issuer identifier comes from settings, never from a request's Host.
+OAUTH_ISSUER = env.str("OAUTH_ISSUER", default="")
+API_AUDIENCE = env.str("API_AUDIENCE", default="")
+# Signing keys: the active key signs, every published key is in the JWKS.
+# OIDC_RSA_PRIVATE_KEY(_FILE) gives a single key; OIDC_KEYS_DIR a rotatable
+# set (see docs/authentication.md). Loaded per environment module.
+OIDC_KEYS_DIR = Path(
+    env.str("OIDC_KEYS_DIR", default=str(BASE_DIR / "var" / "oidc-keys"))
+)
+OIDC_RSA_PRIVATE_KEY = secret("OIDC_RSA_PRIVATE_KEY")
+
 API_SCOPES = {
     "read": "Read the resources you can see.",
     "write": "Create, change and delete organizations, projects and documents.",
@@ -295,6 +308,18 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    # Access tokens are RFC 9068 JWTs; refresh tokens stay opaque.
+    "ACCESS_TOKEN_GENERATOR": "security.jwt.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "OIDC_ENABLED": True,
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_JWKS_MAX_AGE_SECONDS": env.int("OIDC_JWKS_MAX_AGE_SECONDS", default=3600),
+    "ID_TOKEN_EXPIRE_SECONDS": env.int("ID_TOKEN_LIFETIME", default=600),
+    # Filled by each environment module from the keys and the issuer.
+    "OIDC_RSA_PRIVATE_KEY": "",
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [],
+    "OIDC_ISS_ENDPOINT": "",
 }
 SPECTACULAR_SETTINGS["OAUTH2_SCOPES"] = API_SCOPES
 
@@ -309,6 +334,10 @@ GUARDIAN_RAISE_403 = False
 # -----------------------------------------------------------------------------
 # Read through security.conf.security_settings; see docs/security.md.
 SECURITY = {
+    "API_AUDIENCE": API_AUDIENCE,
+    "REFRESH_TOKEN_ABSOLUTE_LIFETIME": env.int(
+        "REFRESH_TOKEN_ABSOLUTE_LIFETIME", default=30 * 24 * 3600
+    ),
     "MAX_PAGE_SIZE": env.int("MAX_PAGE_SIZE", default=100),
     "MAX_JSON_DEPTH": env.int("MAX_JSON_DEPTH", default=32),
     "ALLOW_FORMAT_PARAMETER": False,
@@ -327,3 +356,35 @@ LOGGING = {
     },
     "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+
+def configure_signing(*, issuer: str, audience: str, generate: bool) -> None:
+    """Fill the OAuth settings from this environment's keys and issuer.
+
+    `generate` creates a development key when none exists; production never
+    generates one.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from security import keys
+
+    if generate and not OIDC_RSA_PRIVATE_KEY:
+        keys.ensure_development_key(OIDC_KEYS_DIR)
+    loaded = keys.load(OIDC_KEYS_DIR) if OIDC_KEYS_DIR.exists() else None
+    if OIDC_RSA_PRIVATE_KEY:
+        active, inactive = OIDC_RSA_PRIVATE_KEY, list(loaded.inactive if loaded else [])
+    elif loaded is not None:
+        active, inactive = loaded.active, list(loaded.inactive)
+    else:
+        msg = (
+            "No token signing key: set OIDC_RSA_PRIVATE_KEY(_FILE) or OIDC_KEYS_DIR "
+            "with an active key (manage.py rotate_signing_key --publish --activate)."
+        )
+        raise ImproperlyConfigured(msg)
+    if not issuer or not audience:
+        msg = "OAUTH_ISSUER and API_AUDIENCE must be set."
+        raise ImproperlyConfigured(msg)
+    OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = active
+    OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEYS_INACTIVE"] = inactive
+    OAUTH2_PROVIDER["OIDC_ISS_ENDPOINT"] = issuer
+    SECURITY["API_AUDIENCE"] = audience

@@ -1,7 +1,17 @@
 """Development: every relaxation of base.py, one line each, with its reason."""
 
 from .base import *  # noqa: F403
-from .base import OAUTH2_PROVIDER, REDIS_URL, REST_FRAMEWORK, SECURITY, env, secret
+from .base import (
+    API_AUDIENCE,
+    OAUTH2_PROVIDER,
+    OAUTH_ISSUER,
+    REDIS_URL,
+    REST_FRAMEWORK,
+    SECURITY,
+    configure_signing,
+    env,
+    secret,
+)
 
 DJANGO_ENV = "development"
 
@@ -32,3 +42,9 @@ if not REDIS_URL:
     # One `runserver` process: its local-memory cache is shared by all the
     # requests it serves, which is all django-ratelimit's check guards.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+# A signing key is generated under var/ on first use; production never does.
+configure_signing(
+    issuer=OAUTH_ISSUER or "http://127.0.0.1:8000/o",
+    audience=API_AUDIENCE or "http://127.0.0.1:8000/api/v1/",
+    generate=True,
+)

@@ -3,7 +3,13 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, SECRET_KEY
+from .base import (
+    ALLOWED_HOSTS,
+    API_AUDIENCE,
+    OAUTH_ISSUER,
+    SECRET_KEY,
+    configure_signing,
+)
 
 DJANGO_ENV = "production"
 
@@ -28,3 +34,5 @@ SECURE_SSL_REDIRECT = True
 # One year, subdomains included (OWASP ASVS 3.4.1).
 SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+configure_signing(issuer=OAUTH_ISSUER, audience=API_AUDIENCE, generate=False)

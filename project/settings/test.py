@@ -1,7 +1,14 @@
 """Test: fast and deterministic, otherwise as strict as production."""
 
 from .base import *  # noqa: F403
-from .base import OAUTH2_PROVIDER, REDIS_URL, env
+from .base import (
+    API_AUDIENCE,
+    OAUTH2_PROVIDER,
+    OAUTH_ISSUER,
+    REDIS_URL,
+    configure_signing,
+    env,
+)
 
 DJANGO_ENV = "test"
 
@@ -22,3 +29,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "root": {"handlers": [], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
+# A signing key is generated under var/ on first use; production never does.
+configure_signing(
+    issuer=OAUTH_ISSUER or "http://testserver/o",
+    audience=API_AUDIENCE or "http://testserver/api/v1/",
+    generate=True,
+)

@@ -1,0 +1,19 @@
+"""Signals the authorization server sends, for the audit trail to record.
+
+Logins use Django's own `user_logged_in`, `user_logged_out` and
+`user_login_failed`. Every signal here sends ids, never token values:
+
+- `token_issued`: user_id, client_id, grant_type, jti
+- `token_refreshed`: user_id, client_id, jti
+- `tokens_revoked`: user_id, client_id, count, reason
+- `refresh_reuse_detected`: user_id, client_id, family
+- `code_replayed`: user_id, client_id, count (tokens revoked)
+"""
+
+from django.dispatch import Signal
+
+token_issued = Signal()
+token_refreshed = Signal()
+tokens_revoked = Signal()
+refresh_reuse_detected = Signal()
+code_replayed = Signal()
