@@ -11,4 +11,4 @@ class SecurityConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from security import checks, schema  # noqa: F401 - registers them
+        from security import checks, receivers, schema  # noqa: F401 - registers them

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jwcrypto import jwk
 
@@ -69,15 +70,15 @@ def kid_of(pem: str) -> str:
     return str(jwk.JWK.from_pem(pem.encode("ascii")).thumbprint())
 
 
-def read_manifest(directory: Path) -> dict[str, object]:
+def read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST
     if not path.exists():
         return {"active": None, "keys": {}}
-    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
 
-def _save_manifest(directory: Path, manifest: dict[str, object]) -> None:
+def _save_manifest(directory: Path, manifest: dict[str, Any]) -> None:
     _write_private(directory / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True))
 
 
@@ -103,7 +104,7 @@ def publish(directory: Path, *, activate: bool = False, size: int = KEY_SIZE) ->
     kid = kid_of(pem)
     _write_private(directory / f"{kid}.pem", pem)
     manifest = read_manifest(directory)
-    keys = dict(manifest.get("keys") or {})  # type: ignore[call-overload]
+    keys = dict(manifest.get("keys") or {})
     keys[kid] = {"published_at": _now().isoformat()}
     manifest["keys"] = keys
     if activate:
@@ -137,7 +138,7 @@ def activate(
 def retire(directory: Path, kid: str) -> None:
     """Unpublish a key that no longer signs; its tokens stop verifying."""
     manifest = read_manifest(directory)
-    keys = dict(manifest.get("keys") or {})  # type: ignore[call-overload]
+    keys = dict(manifest.get("keys") or {})
     if kid not in keys:
         msg = f"No published key {kid}."
         raise SigningKeyError(msg)

@@ -29,6 +29,11 @@ if not ALLOWED_HOSTS:
     msg = "ALLOWED_HOSTS must list the host names this API is served under."
     raise ImproperlyConfigured(msg)
 
+# Sessions live in the shared cache only: a copy of the database holds no
+# session key that could be replayed.
+# https://docs.djangoproject.com/en/5.2/topics/http/sessions/#using-cached-sessions
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
 # https://docs.djangoproject.com/en/5.2/ref/settings/#secure-ssl-redirect
 SECURE_SSL_REDIRECT = True
 # One year, subdomains included (OWASP ASVS 3.4.1).
