@@ -11,7 +11,7 @@ from drf_spectacular.views import (
 )
 from oauth2_provider import views as oauth2_views
 
-from project import health
+from project import errors, health
 from security.introspection import ResourceServerIntrospectionView
 
 # Only the endpoints this server offers: no device flow, no RP-initiated
@@ -46,6 +46,9 @@ oauth2_patterns = (
 
 urlpatterns = [
     path("api/v1/", include("resources.urls")),
+    # Last under /api/v1/: an unknown path is a problem-details 404, and
+    # APPEND_SLASH never redirects (or, for a POST, fails) inside the API.
+    re_path(r"^api/v1/", errors.api_not_found),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its
     # own, so the page needs no inline script.
@@ -84,3 +87,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+handler400 = "project.errors.bad_request"
+handler403 = "project.errors.permission_denied"
+handler404 = "project.errors.page_not_found"
+handler500 = "project.errors.server_error"

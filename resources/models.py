@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -28,7 +30,9 @@ class Classification(models.TextChoices):
 
 class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    name = models.CharField(_("name"), max_length=200)
+    # Text lengths are limits of the API, set from the environment
+    # (SECURITY["FIELD_MAX_LENGTHS"]), so the columns themselves are unbounded.
+    name = models.TextField(_("name"))
     slug = models.SlugField(_("slug"), max_length=220, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -38,19 +42,20 @@ class Organization(models.Model):
     def __str__(self) -> str:
         return self.slug
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.slug:
-            self.slug = _unique_slug(self.name)
-        super().save(*args, **kwargs)  # type: ignore[arg-type]
+            self.slug = new_slug(self.name)
+        super().save(*args, **kwargs)
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name)[:200] or "organization"
-    slug, suffix = base, 2
-    while Organization.objects.filter(slug=slug).exists():
-        slug = f"{base}-{suffix}"
-        suffix += 1
-    return slug
+def new_slug(name: str) -> str:
+    """Return a slug for a new organization: its name and a random suffix.
+
+    The suffix is always there, so a slug never tells whether another
+    tenant already uses the name (a numbered "acme-2" would).
+    """
+    base = slugify(name)[:200].strip("-") or "organization"
+    return f"{base}-{secrets.token_hex(3)}"
 
 
 class Membership(models.Model):
@@ -84,8 +89,8 @@ class Project(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="projects"
     )
-    name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), max_length=2000, blank=True)
+    name = models.TextField(_("name"))
+    description = models.TextField(_("description"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -107,17 +112,15 @@ class Document(models.Model):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="documents"
     )
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("body"), max_length=100_000, blank=True)
+    title = models.TextField(_("title"))
+    body = models.TextField(_("body"), blank=True)
     classification = models.CharField(
         _("classification"),
         max_length=16,
         choices=Classification.choices,
         default=Classification.INTERNAL,
     )
-    internal_notes = models.TextField(
-        _("internal notes"), max_length=10_000, blank=True
-    )
+    internal_notes = models.TextField(_("internal notes"), blank=True)
     # Deleting a user keeps their documents (and never fails on them).
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

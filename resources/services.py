@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from resources.models import Document, Membership, Organization, Role
+from resources.models import Document, Membership, Organization, Role, new_slug
 
 
 @transaction.atomic
 def organization_create(*, name: str, owner: Any) -> Organization:
     """Create an organization whose creator is its first owner."""
-    organization = Organization.objects.create(name=name)
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                organization = Organization.objects.create(
+                    name=name, slug=new_slug(name)
+                )
+            break
+        except IntegrityError:
+            # Two creations drew the same random suffix; draw again.
+            continue
+    else:
+        message = "No free slug after five attempts."
+        raise IntegrityError(message)
     Membership.objects.create(organization=organization, user=owner, role=Role.OWNER)
     return organization
 

@@ -13,6 +13,7 @@ Guarantees:
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
@@ -36,22 +37,29 @@ def token_checksum(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+_MULTIPART_TOKEN = re.compile(
+    rb"content-disposition:[^\r\n]*\bname=\"?access_token\"?", re.IGNORECASE
+)
+
+
 def _token_outside_header(request: Request) -> bool:
-    """Tell whether a token was sent where RFC 9700 forbids it."""
+    """Tell whether a token was sent where RFC 9700 forbids it.
+
+    Form bodies are scanned as raw bytes, never handed to a parser, so a
+    malformed body can't turn this check into an error.
+    """
     django_request = request._request
     if TOKEN_PARAMETER in django_request.GET:
         return True
-    content_type = django_request.META.get("CONTENT_TYPE", "")
+    content_type = django_request.META.get("CONTENT_TYPE", "").lower()
     if not content_type.startswith(_FORM_TYPES):
-        return False
-    if content_type.startswith("multipart/"):
-        # Multipart is never parsed here; its mere presence with a token
-        # field can't be told apart cheaply, and the API takes JSON only.
         return False
     try:
         body = django_request.body
-    except Exception:
+    except Exception:  # an unreadable or oversized body is judged later
         return False
+    if content_type.startswith("multipart/"):
+        return _MULTIPART_TOKEN.search(body) is not None
     pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
     return any(key == TOKEN_PARAMETER for key, _value in pairs)
 
@@ -74,13 +82,12 @@ class BearerTokenAuthentication(BaseAuthentication):
             )
 
         header = request._request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
+        if header[:6].lower() != "bearer":
             return None
+        # RFC 6750 section 2.1: "Bearer", one or more spaces, the token.
         scheme, _sep, credentials = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return None
-        token = credentials.strip()
-        if not token or " " in token:
+        token = credentials.strip(" ")
+        if scheme.lower() != "bearer" or not token or any(c.isspace() for c in token):
             raise InvalidToken
 
         access_token = (
@@ -98,6 +105,11 @@ class BearerTokenAuthentication(BaseAuthentication):
         if audiences and security_settings.API_AUDIENCE not in audiences:
             # A token minted for another service (RFC 8707) is not ours.
             raise InvalidToken
+        if access_token.application is not None:
+            # For the audit trail and the logs: which client acted.
+            request._request.oauth_client_id = (  # type: ignore[attr-defined]
+                access_token.application.client_id
+            )
         return user, access_token
 
     def authenticate_header(self, request: Request) -> str:

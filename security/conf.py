@@ -13,6 +13,8 @@ from django.conf import settings
 DEFAULTS: dict[str, Any] = {
     # Pagination: a larger page_size is capped, never refused.
     "MAX_PAGE_SIZE": 100,
+    # Longest text each named field accepts, wherever a serializer has it.
+    "FIELD_MAX_LENGTHS": {},
     # Deepest nesting of arrays and objects a JSON body may have.
     "MAX_JSON_DEPTH": 32,
     # The browsable API's ?format= switch; development only.
@@ -26,6 +28,10 @@ DEFAULTS: dict[str, Any] = {
     # A refresh-token family dies this many seconds after its first token,
     # however often it is refreshed.
     "REFRESH_TOKEN_ABSOLUTE_LIFETIME": 30 * 24 * 3600,
+    # Proxies in front of the app (see security.network): a count of hops,
+    # or the networks they live in. Neither set: X-Forwarded-For is ignored.
+    "TRUSTED_PROXY_COUNT": 0,
+    "TRUSTED_PROXIES": [],
     # Where organization roles are kept, and their order, lowest first.
     "MEMBERSHIP_MODEL": "resources.Membership",
     "ROLES": ["viewer", "member", "admin", "owner"],

@@ -81,6 +81,18 @@ _GENERIC_DETAIL = {
 }
 
 
+def problem_body(status_code: int, code: str, detail: str) -> dict[str, Any]:
+    """Return the contract's six members of a problem-details body."""
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": str(detail),
+        "code": code,
+        "request_id": get_request_id(),
+    }
+
+
 def problem(
     status_code: int,
     code: str,
@@ -90,14 +102,7 @@ def problem(
     headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Return a problem-details response with the contract's six members."""
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": HTTPStatus(status_code).phrase,
-        "status": status_code,
-        "detail": str(detail),
-        "code": code,
-        "request_id": get_request_id(),
-    }
+    body = problem_body(status_code, code, detail)
     body.update(extra or {})
     response = Response(body, status=status_code, headers=dict(headers or {}))
     response.content_type = PROBLEM_CONTENT_TYPE

@@ -6,6 +6,8 @@
   `unknown_field`; a read-only field with 400 `read_only`; a write-once field
   (`Meta.write_once`) sent with a value other than the current one on update
   with 400 `not_writable` (OWASP ASVS 15.3.3, mass assignment);
+- a PUT carries every field the caller may write on the object (400
+  `required` naming the others): PUT replaces, PATCH amends;
 - a field whose `Meta.field_rules` read rule denies is absent from that
   object's representation (not null), decided row by row;
 - a field whose write rule denies on the object as it would be saved is
@@ -24,9 +26,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers
 
+from security.conf import security_settings
 from security.policies import get_policy_context, policy_for_model
 from security.rules import PolicyContext, Rule
 
@@ -115,6 +119,11 @@ class PolicySerializer(serializers.ModelSerializer):
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
+        for name, limit in security_settings.FIELD_MAX_LENGTHS.items():
+            field = fields.get(name)
+            if isinstance(field, serializers.CharField) and not field.read_only:
+                field.max_length = limit
+                field.validators.append(MaxLengthValidator(limit))
         for name in self.write_once_fields():
             if name in fields and self.instance is not None:
                 # Accepted on update only unchanged; checked below.
@@ -123,6 +132,9 @@ class PolicySerializer(serializers.ModelSerializer):
 
     def to_internal_value(self, data: Any) -> Any:
         refuse_undeclared(self, data)
+
+        if self.instance is not None and not self.partial:
+            self._require_full_representation(data)
 
         value = super().to_internal_value(data)
         errors: dict[str, list[exceptions.ErrorDetail]] = {}
@@ -135,6 +147,36 @@ class PolicySerializer(serializers.ModelSerializer):
         if errors:
             raise exceptions.ValidationError(errors)
         return value
+
+    def _require_full_representation(self, data: Mapping[str, Any]) -> None:
+        """On PUT, require every field the caller may write on this object."""
+        ctx = self._policy_context()
+        rules = self.field_rules()
+        missing = [
+            name
+            for name, field in self.fields.items()
+            if not field.read_only
+            and name not in data
+            and (
+                name not in rules
+                or rules[name].write is None
+                or (
+                    ctx is not None
+                    and rules[name].write.decide(ctx, self.instance).granted
+                )
+            )
+        ]
+        if missing:
+            raise exceptions.ValidationError(
+                {
+                    name: [
+                        _error(
+                            name, _("PUT needs this field; PATCH doesn't."), "required"
+                        )
+                    ]
+                    for name in missing
+                }
+            )
 
     def check_field_writes(self, ctx: PolicyContext, new: Any) -> None:
         """Refuse fields sent that the caller may not write on `new`."""

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from security.context import reset_request_id, set_request_id
+from security.context import bind, unbind
 
 API_PREFIX = "/api/v1/"
 
@@ -27,11 +27,11 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        token = set_request_id(request_id)
+        tokens = bind(request_id, request)
         try:
             response = self.get_response(request)
         finally:
-            reset_request_id(token)
+            unbind(tokens)
         response["X-Request-ID"] = request_id
         return response
 

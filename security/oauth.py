@@ -33,6 +33,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.scopes import BaseScopes
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.openid import Server as OpenIDServer
 
 from security import signals
 from security.conf import security_settings
@@ -41,6 +42,33 @@ from security.events import emit
 
 def _checksum(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+class Server(OpenIDServer):
+    """oauthlib's server with only the grants and response types offered here.
+
+    The password, implicit and device grants are not merely refused for
+    each client: they do not exist, so their endpoints answer
+    `unsupported_grant_type` / `unsupported_response_type` before any
+    credential is looked at (a password grant that checked the password
+    first would be a password oracle).
+    """
+
+    GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
+    RESPONSE_TYPES = ("code",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._grant_types = {
+            name: grant
+            for name, grant in self._grant_types.items()
+            if name in self.GRANT_TYPES
+        }
+        self._response_types = {
+            name: grant
+            for name, grant in self._response_types.items()
+            if name in self.RESPONSE_TYPES
+        }
 
 
 class ApplicationScopes(BaseScopes):
@@ -321,6 +349,12 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
             client_id=client_id,
             reason="revocation_endpoint",
         )
+
+    # ---- grants never offered -------------------------------------------
+
+    def validate_user(self, *args: Any, **kwargs: Any) -> bool:
+        """Refuse every password grant without checking the password."""
+        return False
 
     # ---- scopes and claims ----------------------------------------------
 

@@ -18,7 +18,7 @@ from security.conf import security_settings
 if TYPE_CHECKING:
     from rest_framework.request import Request
 
-_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,8}")
+_POSITIVE_INT = re.compile(r"[1-9][0-9]{0,99}")
 
 
 def _positive_int(request: Request, name: str) -> int | None:

@@ -48,6 +48,12 @@ def _raise_denial(request: Request, decision: Decision) -> None:
     raise decision.rule.denial(ctx)
 
 
+def _method_not_routed(request: Request, view: APIView) -> bool:
+    method = (request.method or "").lower()
+    action_map = getattr(view, "action_map", None) or {}
+    return method not in action_map or method not in view.http_method_names
+
+
 class PolicyPermission(BasePermission):
     """Apply the view's policy to the current operation."""
 
@@ -56,6 +62,9 @@ class PolicyPermission(BasePermission):
         if policy is None:
             return False
         action = getattr(view, "action", None)
+        if _method_not_routed(request, view):
+            # No operation to decide: DRF answers 405 with `Allow`.
+            return True
         ctx = get_policy_context(request, action)
         decision = policy.decide(ctx, action)
         if decision.denied:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, viewsets
 
@@ -45,6 +45,8 @@ class PolicyViewSet(viewsets.GenericViewSet):
 
     policy: ClassVar[type[Policy]]
     permission_classes = [PolicyPermission]
+    # No OPTIONS: DRF's metadata would describe what a caller may write.
+    http_method_names = ["get", "post", "put", "patch", "delete", "head"]
     lookup_value_regex = UUID_PATTERN
     ordering: ClassVar[tuple[str, ...]] = ("-created_at",)
     ordering_fields: ClassVar[tuple[str, ...]] = ("created_at",)
@@ -165,11 +167,34 @@ class PolicyViewSet(viewsets.GenericViewSet):
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         extra = self.save_kwargs(serializer)
         self.check_before_save(serializer, extra)
-        serializer.save(**extra)
+        _save(serializer, extra)
 
     def perform_update(self, serializer: BaseSerializer[Any]) -> None:
         self.check_before_save(serializer, {})
-        serializer.save()
+        _save(serializer, {})
+
+
+def _save(serializer: BaseSerializer[Any], extra: dict[str, Any]) -> None:
+    """Save, answering a constraint violation with 400 instead of a 500.
+
+    Validators check uniqueness before the insert; a concurrent request can
+    still win the race between check and insert, and the database then
+    refuses. The savepoint keeps the rest of the transaction usable.
+    """
+    try:
+        with transaction.atomic():
+            serializer.save(**extra)
+    except IntegrityError as exc:
+        raise exceptions.ValidationError(
+            {
+                "": [
+                    exceptions.ErrorDetail(
+                        str(_("This conflicts with a concurrent change; retry.")),
+                        "conflict",
+                    )
+                ]
+            }
+        ) from exc
 
 
 def _unsaved(model: type[models.Model], previous: Any, values: dict[str, Any]) -> Any:

@@ -41,6 +41,17 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock when a transaction begins and wait for it, rather
+    # than fail with "database is locked" when two requests write at once;
+    # WAL lets readers go on meanwhile.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 # Every request runs in one transaction: a failure half-way through leaves
 # no partial write behind.
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
@@ -188,6 +199,7 @@ REST_FRAMEWORK = {
     # Deny by default: a view that forgets its policy serves nothing.
     "DEFAULT_PERMISSION_CLASSES": ["security.permissions.DenyAll"],
     "DEFAULT_PARSER_CLASSES": ["security.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "security.parsers.SizeCheckingNegotiation",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "security.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -278,6 +290,8 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["read"],
     "SCOPES_BACKEND_CLASS": "security.oauth.ApplicationScopes",
     "OAUTH2_VALIDATOR_CLASS": "security.oauth.OAuth2Validator",
+    "OAUTH2_SERVER_CLASS": "security.oauth.Server",
+    "OIDC_SERVER_CLASS": "security.oauth.Server",
     "APPLICATION_ADMIN_CLASS": "security.admin.ApplicationAdmin",
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_LIFETIME", default=600),
     "REFRESH_TOKEN_EXPIRE_SECONDS": env.int(
@@ -335,11 +349,21 @@ GUARDIAN_RAISE_403 = False
 # Read through security.conf.security_settings; see docs/security.md.
 SECURITY = {
     "API_AUDIENCE": API_AUDIENCE,
+    "TRUSTED_PROXY_COUNT": env.int("TRUSTED_PROXY_COUNT", default=0),
+    "TRUSTED_PROXIES": env.list("TRUSTED_PROXIES", default=[]),
     "REFRESH_TOKEN_ABSOLUTE_LIFETIME": env.int(
         "REFRESH_TOKEN_ABSOLUTE_LIFETIME", default=30 * 24 * 3600
     ),
     "MAX_PAGE_SIZE": env.int("MAX_PAGE_SIZE", default=100),
     "MAX_JSON_DEPTH": env.int("MAX_JSON_DEPTH", default=32),
+    "FIELD_MAX_LENGTHS": {
+        "name": env.int("MAX_NAME_LENGTH", default=200),
+        "title": env.int("MAX_TITLE_LENGTH", default=200),
+        "description": env.int("MAX_DESCRIPTION_LENGTH", default=2000),
+        "body": env.int("MAX_BODY_LENGTH", default=100_000),
+        "internal_notes": env.int("MAX_INTERNAL_NOTES_LENGTH", default=10_000),
+        "display_name": env.int("MAX_DISPLAY_NAME_LENGTH", default=200),
+    },
     "ALLOW_FORMAT_PARAMETER": False,
 }
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from resources.models import Membership, Organization, Project
@@ -17,23 +19,22 @@ def test_creator_becomes_owner_of_new_organization(world, client_for):
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"id", "name", "slug", "created_at"}
-    assert body["slug"] == "initech-labs"
+    assert re.fullmatch(r"initech-labs-[0-9a-f]{6}", body["slug"])
     membership = Membership.objects.get(organization_id=body["id"])
     assert (membership.user, membership.role) == (world.member, "owner")
 
 
 def test_organization_slug_is_unique_and_survives_rename(world, client_for):
     client = client_for(world.owner, "write")
+    url = "/api/v1/organizations/"
 
-    first = client.post(
-        "/api/v1/organizations/", {"name": "Acme"}, format="json"
-    ).json()
-    renamed = client.patch(
-        f"/api/v1/organizations/{first['id']}/", {"name": "Other"}, format="json"
-    )
+    first = client.post(url, {"name": "Acme"}, format="json").json()
+    second = client.post(url, {"name": "Acme"}, format="json").json()
+    renamed = client.patch(f"{url}{first['id']}/", {"name": "Other"}, format="json")
 
-    assert first["slug"] == "acme-2"
-    assert renamed.json()["slug"] == "acme-2"
+    assert first["slug"] != second["slug"]
+    assert first["slug"].startswith("acme-")
+    assert renamed.json()["slug"] == first["slug"]
 
 
 def test_slug_is_read_only(world, client_for):
@@ -130,3 +131,30 @@ def test_member_cannot_create_project_in_org_they_only_are_member_of(world, clie
 
     assert response.status_code == 403
     assert not Project.objects.filter(name="Nope").exists()
+
+
+def test_text_limits_come_from_settings(world, client_for, settings):
+    settings.SECURITY = {
+        **settings.SECURITY,
+        "FIELD_MAX_LENGTHS": {**settings.SECURITY["FIELD_MAX_LENGTHS"], "name": 500},
+    }
+    client = client_for(world.admin, "write")
+
+    longer = client.post(
+        "/api/v1/projects/",
+        {"organization": str(world.acme.pk), "name": "x" * 400},
+        format="json",
+    )
+    too_long = client.post(
+        "/api/v1/projects/",
+        {"organization": str(world.acme.pk), "name": "x" * 501},
+        format="json",
+    )
+
+    assert longer.status_code == 201
+    assert too_long.status_code == 400
+    assert too_long.json()["errors"][0] == {
+        "field": "name",
+        "code": "max_length",
+        "detail": "Ensure this value has at most 500 characters (it has 501).",
+    }

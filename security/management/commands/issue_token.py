@@ -36,7 +36,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         refuse_in_production("issue_token")
-        lifetime = options["expires"] or oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
+        lifetime = options["expires"]
+        if lifetime is None:
+            lifetime = oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS
         if not 0 < lifetime <= MAX_LIFETIME_SECONDS:
             msg = "--expires must be between 1 and 86400 seconds."
             raise CommandError(msg)
