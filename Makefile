@@ -39,7 +39,7 @@ run: install
 	@$(MANAGE) migrate --no-input -v 0
 	@mkdir -p var && if [ ! -s var/demo-credentials.txt ]; then \
 		umask 077 && $(MANAGE) seed_demo > var/demo-credentials.txt; fi
-	@$(MANAGE) check --fail-level ERROR > /dev/null
+	@$(MANAGE) check --database default --fail-level ERROR > /dev/null
 	@token=$$($(MANAGE) issue_token --user alice --scope "read write" --expires 3600 2>/dev/null); \
 	echo; \
 	echo "  API docs     http://$(HOST):$(PORT)/api/docs/  (Authorize: client demo-spa)"; \

@@ -56,7 +56,7 @@ def page_not_found(
 ) -> HttpResponse:
     if _is_api(request):
         return api_not_found(request)
-    return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -46,6 +46,7 @@ oauth2_patterns = (
 
 urlpatterns = [
     path("api/v1/", include("resources.urls")),
+    path("api/v1/", include("audit.urls")),
     # Last under /api/v1/: an unknown path is a problem-details 404, and
     # APPEND_SLASH never redirects (or, for a POST, fails) inside the API.
     re_path(r"^api/v1/", errors.api_not_found),

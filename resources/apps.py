@@ -10,3 +10,6 @@ class ResourcesConfig(AppConfig):
 
     def ready(self) -> None:
         from resources import signals  # noqa: F401 - connects the receivers
+        from resources.auditing import register_models
+
+        register_models()

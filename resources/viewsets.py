@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -24,6 +23,7 @@ from resources.serializers import (
     ProjectSerializer,
 )
 from resources.services import document_share, document_unshare
+from security.exceptions import ObjectNotVisible
 from security.fields import StrictSerializer
 from security.views import PolicyModelViewSet, PolicyViewSet
 
@@ -144,7 +144,7 @@ class MeViewSet(PolicyViewSet, mixins.RetrieveModelMixin, mixins.UpdateModelMixi
         queryset = self.get_queryset().filter(pk=self.request.user.pk)
         obj = queryset.first()
         if obj is None:
-            raise NotFound
+            raise ObjectNotVisible
         self.check_object_permissions(self.request, obj)
         self.check_query_parameters(self.request)
         return obj

@@ -20,8 +20,10 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from security import signals
 from security.context import get_request_id
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,10 @@ class InsufficientScope(exceptions.PermissionDenied):
     def __init__(self, required_scopes: Iterable[str]) -> None:
         super().__init__()
         self.required_scopes = sorted(required_scopes)
+
+
+class ObjectNotVisible(exceptions.NotFound):
+    """A 404 because the policy hides the object (or it does not exist)."""
 
 
 class Conflict(exceptions.APIException):
@@ -164,6 +170,7 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
 
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten_errors(exc.detail)
+        _report_rejected_input(errors)
         return problem(
             400,
             "invalid",
@@ -179,6 +186,8 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     if exc.status_code in _GENERIC_DETAIL and code == "not_found":
         detail = str(_GENERIC_DETAIL[exc.status_code])
 
+    _report_denial(exc, code, context)
+
     extra: dict[str, Any] = {}
     if isinstance(exc, InsufficientScope):
         extra["required_scopes"] = exc.required_scopes
@@ -191,3 +200,44 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
     if max_age is not None:
         extra["max_age"] = max_age
     return problem(exc.status_code, code, str(detail), extra=extra, headers=headers)
+
+
+_ATTACK_CODES = frozenset({"unknown_field", "read_only", "not_writable"})
+
+
+def _report_rejected_input(errors: list[dict[str, str]]) -> None:
+    rejected = [e for e in errors if e["code"] in _ATTACK_CODES]
+    if rejected:
+        signals.input_rejected.send(
+            sender=ValidationError,
+            fields=sorted({e["field"] for e in rejected}),
+            codes=sorted({e["code"] for e in rejected}),
+        )
+
+
+def _report_denial(
+    exc: exceptions.APIException, code: str, context: Mapping[str, Any]
+) -> None:
+    denied = isinstance(
+        exc,
+        (
+            exceptions.NotAuthenticated,
+            exceptions.AuthenticationFailed,
+            exceptions.PermissionDenied,
+            ObjectNotVisible,
+        ),
+    )
+    if not denied:
+        return
+    view = context.get("view")
+    policy = getattr(view, "policy", None)
+    kwargs = getattr(view, "kwargs", None) or {}
+    signals.access_denied.send(
+        sender=type(exc),
+        status=exc.status_code,
+        code=code,
+        operation=getattr(view, "action", None) or "",
+        rule=getattr(exc, "rule_description", ""),
+        target_type=policy.model._meta.label_lower if policy else "",
+        target_id=str(kwargs.get("pk", "")),
+    )

@@ -157,14 +157,7 @@ class PolicySerializer(serializers.ModelSerializer):
             for name, field in self.fields.items()
             if not field.read_only
             and name not in data
-            and (
-                name not in rules
-                or rules[name].write is None
-                or (
-                    ctx is not None
-                    and rules[name].write.decide(ctx, self.instance).granted
-                )
-            )
+            and self._may_write(ctx, rules.get(name))
         ]
         if missing:
             raise exceptions.ValidationError(
@@ -177,6 +170,11 @@ class PolicySerializer(serializers.ModelSerializer):
                     for name in missing
                 }
             )
+
+    def _may_write(self, ctx: PolicyContext | None, rules: FieldRules | None) -> bool:
+        if rules is None or rules.write is None:
+            return True
+        return ctx is not None and rules.write.decide(ctx, self.instance).granted
 
     def check_field_writes(self, ctx: PolicyContext, new: Any) -> None:
         """Refuse fields sent that the caller may not write on `new`."""

@@ -59,15 +59,12 @@ class Server(OpenIDServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._grant_types = {
-            name: grant
-            for name, grant in self._grant_types.items()
-            if name in self.GRANT_TYPES
-        }
+        # oauthlib is untyped; read through getattr so mypy needs no guess.
+        grants: dict[str, Any] = getattr(self, "_grant_types")  # noqa: B009
+        responses: dict[str, Any] = getattr(self, "_response_types")  # noqa: B009
+        self._grant_types = {k: v for k, v in grants.items() if k in self.GRANT_TYPES}
         self._response_types = {
-            name: grant
-            for name, grant in self._response_types.items()
-            if name in self.RESPONSE_TYPES
+            k: v for k, v in responses.items() if k in self.RESPONSE_TYPES
         }
 
 

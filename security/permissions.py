@@ -45,7 +45,10 @@ def _raise_denial(request: Request, decision: Decision) -> None:
         raise exceptions.NotAuthenticated
     if decision.rule is None:
         raise exceptions.PermissionDenied
-    raise decision.rule.denial(ctx)
+    denial = decision.rule.denial(ctx)
+    # For the audit trail only; the client sees the rule's message alone.
+    denial.rule_description = decision.rule.describe()  # type: ignore[attr-defined]
+    raise denial
 
 
 def _method_not_routed(request: Request, view: APIView) -> bool:

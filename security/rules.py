@@ -299,6 +299,21 @@ class Deny(Rule):
         return Vote.DENY
 
 
+class IsSuperuser(Rule):
+    """An active superuser.
+
+    Superuser status widens nothing else through the API; use this only
+    where the contract names it (reading every audit event).
+    """
+
+    description = "a superuser"
+
+    def vote(self, ctx: PolicyContext, obj: Any = NO_OBJECT) -> Vote:
+        user = ctx.user
+        active = ctx.is_authenticated and user.is_active
+        return Vote.GRANT if active and user.is_superuser else Vote.DENY
+
+
 class IsAuthenticated(Rule):
     """A caller with valid credentials; others get 401."""
 

@@ -8,6 +8,9 @@ Logins use Django's own `user_logged_in`, `user_logged_out` and
 - `tokens_revoked`: user_id, client_id, count, reason
 - `refresh_reuse_detected`: user_id, client_id, family
 - `code_replayed`: user_id, client_id, count (tokens revoked)
+- `access_denied`: status, code, operation, rule, target_type, target_id
+  (401, 403, and 404 for an object the caller may not see)
+- `input_rejected`: fields, codes (unknown, read-only or unwritable fields)
 """
 
 from django.dispatch import Signal
@@ -17,3 +20,5 @@ token_refreshed = Signal()
 tokens_revoked = Signal()
 refresh_reuse_detected = Signal()
 code_replayed = Signal()
+access_denied = Signal()
+input_rejected = Signal()

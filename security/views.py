@@ -20,10 +20,12 @@ import copy
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.db import IntegrityError, models, transaction
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, viewsets
 
 from security.conf import security_settings
+from security.exceptions import ObjectNotVisible
 from security.fields import PolicySerializer
 from security.permissions import PolicyPermission
 from security.policies import Policy, get_policy_context
@@ -76,7 +78,10 @@ class PolicyViewSet(viewsets.GenericViewSet):
     def get_object(self) -> Any:
         if self.lock_on_write and self.action in WRITE_ACTIONS:
             self._lock_parent()
-        obj = super().get_object()
+        try:
+            obj = super().get_object()
+        except Http404 as exc:
+            raise ObjectNotVisible from exc
         self.check_query_parameters(self.request)
         return obj
 

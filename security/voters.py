@@ -54,6 +54,9 @@ def organizations_with_role(ctx: PolicyContext, minimum: str) -> list[Any]:
     ]
 
 
+_MISSING = object()
+
+
 def resolve_id(obj: Any, path: str) -> Any:
     """Follow an `a__b` path of foreign keys; return the last id."""
     if not path:
@@ -63,7 +66,10 @@ def resolve_id(obj: Any, path: str) -> Any:
         obj = getattr(obj, hop, None)
         if obj is None:
             return None
-    return getattr(obj, f"{last}_id", None)
+    # A foreign key has `<name>_id` (read without loading the related row);
+    # a plain id column is the name itself.
+    value = getattr(obj, f"{last}_id", _MISSING)
+    return getattr(obj, last, None) if value is _MISSING else value
 
 
 class HasRoleAnywhere(Rule):

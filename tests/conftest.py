@@ -13,6 +13,55 @@ from rest_framework.test import APIClient
 from resources.models import Classification, Role
 from tests import factories
 
+# ---------------------------------------------------------------------------
+# The audit table's triggers, relaxed for this throw-away database only
+# ---------------------------------------------------------------------------
+
+AUDIT_FLUSH = {"allowed": True}
+
+
+def _allow_audit_flush(connection: Any) -> None:
+    """Let the suite empty its own database between tests (audit.triggers)."""
+    if connection.vendor == "sqlite":
+        connection.connection.create_function(
+            "audit_test_allow_flush", 0, lambda: int(AUDIT_FLUSH["allowed"])
+        )
+    elif connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET audit.test_allow_flush = 'on'")
+
+
+def _on_connection_created(sender: Any, connection: Any, **kwargs: Any) -> None:
+    _allow_audit_flush(connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    from django.db import connections
+    from django.db.backends.signals import connection_created
+
+    from audit import triggers
+
+    connection_created.connect(_on_connection_created, dispatch_uid="audit-test-flush")
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            connection.ensure_connection()
+            _allow_audit_flush(connection)
+            triggers.install(connection, test_bypass=True)
+
+
+@pytest.fixture
+def strict_audit_triggers(db: None) -> Any:
+    """Make the audit triggers refuse changes again, as in a real database."""
+    from django.db import connection
+
+    AUDIT_FLUSH["allowed"] = False
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL audit.test_allow_flush = 'off'")
+    yield
+    AUDIT_FLUSH["allowed"] = True
+
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     from django.conf import settings
@@ -118,3 +167,11 @@ def client_for(db: None) -> ClientFactory:
 @pytest.fixture
 def anonymous() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Start each test with an empty cache (rate limits, aggregation)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -6,6 +6,8 @@ anything, one documented line at a time.
 
 from pathlib import Path
 
+from project.logging import build_logging
+
 from .env import BASE_DIR, env, secret
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="production")
@@ -106,6 +108,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "security.middleware.RequestIdMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -367,19 +370,36 @@ SECURITY = {
     "ALLOW_FORMAT_PARAMETER": False,
 }
 
+
+# AUDIT TRAIL
+# -----------------------------------------------------------------------------
+# Read through audit.conf.audit_settings; see docs/audit.md. Keys are
+# "id:secret" pairs; the secrets never reach the database.
+def _audit_keys(spec: str) -> dict[str, str]:
+    keys = {}
+    for item in filter(None, (part.strip() for part in spec.split(","))):
+        key_id, _sep, key = item.partition(":")
+        keys[key_id] = key
+    return keys
+
+
+AUDIT = {
+    "HMAC_KEYS": _audit_keys(secret("AUDIT_HMAC_KEYS")),
+    "ACTIVE_KEY_ID": env.str("AUDIT_HMAC_ACTIVE_KEY_ID", default=""),
+    "ALERT_WEBHOOK_URL": env.str("AUDIT_ALERT_WEBHOOK_URL", default=""),
+    "ALERT_EMAIL": env.bool("AUDIT_ALERT_EMAIL", default=True),
+    "AGGREGATE_SECONDS": env.int("AUDIT_AGGREGATE_SECONDS", default=60),
+    "HEAD_LOG_SECONDS": env.int("AUDIT_HEAD_LOG_SECONDS", default=60),
+}
+ADMINS = [("Security", address) for address in env.list("ADMIN_EMAILS", default=[])]
+
 # LOGGING
 # -----------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "stderr": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["stderr"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# https://docs.djangoproject.com/en/5.2/topics/logging/
+LOGGING = build_logging(
+    json_lines=env.bool("LOG_JSON", default=True),
+    level=env.str("LOG_LEVEL", default="INFO"),
+)
 
 
 def configure_signing(*, issuer: str, audience: str, generate: bool) -> None:

@@ -1,8 +1,11 @@
 """Development: every relaxation of base.py, one line each, with its reason."""
 
+from project.logging import build_logging
+
 from .base import *  # noqa: F403
 from .base import (
     API_AUDIENCE,
+    AUDIT,
     OAUTH2_PROVIDER,
     OAUTH_ISSUER,
     REDIS_URL,
@@ -48,3 +51,13 @@ configure_signing(
     audience=API_AUDIENCE or "http://127.0.0.1:8000/api/v1/",
     generate=True,
 )
+# Readable log lines on a developer's terminal.
+LOGGING = build_logging(
+    json_lines=env.bool("LOG_JSON", default=False),
+    level=env.str("LOG_LEVEL", default="INFO"),
+)
+# A fixed audit key, so that the chain of a development database verifies
+# across restarts; production refuses to start without its own.
+if not AUDIT["HMAC_KEYS"]:
+    AUDIT["HMAC_KEYS"] = {"dev": "development-only-audit-key"}
+    AUDIT["ACTIVE_KEY_ID"] = "dev"

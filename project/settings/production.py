@@ -6,6 +6,7 @@ from .base import *  # noqa: F403
 from .base import (
     ALLOWED_HOSTS,
     API_AUDIENCE,
+    AUDIT,
     OAUTH_ISSUER,
     SECRET_KEY,
     configure_signing,
@@ -41,3 +42,13 @@ SECURE_HSTS_SECONDS = 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
 configure_signing(issuer=OAUTH_ISSUER, audience=API_AUDIENCE, generate=False)
+
+if (
+    AUDIT["ACTIVE_KEY_ID"] not in AUDIT["HMAC_KEYS"]
+    or len(AUDIT["HMAC_KEYS"][AUDIT["ACTIVE_KEY_ID"]]) < 32
+):
+    msg_0 = (
+        "AUDIT_HMAC_KEYS (or _FILE) must hold the key named by "
+        "AUDIT_HMAC_ACTIVE_KEY_ID, at least 32 characters long."
+    )
+    raise ImproperlyConfigured(msg_0)

@@ -1,8 +1,11 @@
 """Test: fast and deterministic, otherwise as strict as production."""
 
+from project.logging import build_logging
+
 from .base import *  # noqa: F403
 from .base import (
     API_AUDIENCE,
+    AUDIT,
     OAUTH2_PROVIDER,
     OAUTH_ISSUER,
     REDIS_URL,
@@ -24,14 +27,15 @@ OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"] = ["http", "https"]
 if not REDIS_URL:
     # A test run without Redis is one process; CI always sets REDIS_URL.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "root": {"handlers": [], "level": env.str("LOG_LEVEL", default="WARNING")},
-}
+LOGGING = build_logging(json_lines=True, level=env.str("LOG_LEVEL", default="CRITICAL"))
 # A signing key is generated under var/ on first use; production never does.
 configure_signing(
     issuer=OAUTH_ISSUER or "http://testserver/o",
     audience=API_AUDIENCE or "http://testserver/api/v1/",
     generate=True,
 )
+# A fixed audit key, so that the chain of a development database verifies
+# across restarts; production refuses to start without its own.
+if not AUDIT["HMAC_KEYS"]:
+    AUDIT["HMAC_KEYS"] = {"dev": "development-only-audit-key"}
+    AUDIT["ACTIVE_KEY_ID"] = "dev"

@@ -4,40 +4,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('resources', '0002_initial'),
+        ("resources", "0002_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='document',
-            name='body',
-            field=models.TextField(blank=True, verbose_name='body'),
+            model_name="document",
+            name="body",
+            field=models.TextField(blank=True, verbose_name="body"),
         ),
         migrations.AlterField(
-            model_name='document',
-            name='internal_notes',
-            field=models.TextField(blank=True, verbose_name='internal notes'),
+            model_name="document",
+            name="internal_notes",
+            field=models.TextField(blank=True, verbose_name="internal notes"),
         ),
         migrations.AlterField(
-            model_name='document',
-            name='title',
-            field=models.TextField(verbose_name='title'),
+            model_name="document",
+            name="title",
+            field=models.TextField(verbose_name="title"),
         ),
         migrations.AlterField(
-            model_name='organization',
-            name='name',
-            field=models.TextField(verbose_name='name'),
+            model_name="organization",
+            name="name",
+            field=models.TextField(verbose_name="name"),
         ),
         migrations.AlterField(
-            model_name='project',
-            name='description',
-            field=models.TextField(blank=True, verbose_name='description'),
+            model_name="project",
+            name="description",
+            field=models.TextField(blank=True, verbose_name="description"),
         ),
         migrations.AlterField(
-            model_name='project',
-            name='name',
-            field=models.TextField(verbose_name='name'),
+            model_name="project",
+            name="name",
+            field=models.TextField(verbose_name="name"),
         ),
     ]

@@ -16,6 +16,8 @@ import pytest
 from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
+from audit.chain import seal_pending
+from audit.models import AuditEvent
 from resources.models import Document, Membership, Organization, Project
 from tests import factories
 
@@ -47,6 +49,27 @@ DOCUMENT = {
 }
 DOCUMENT_NO_NOTES = DOCUMENT - {"internal_notes"}
 ME = {"id", "username", "email", "display_name", "date_joined"}
+AUDIT_EVENT = {
+    "id",
+    "position",
+    "time",
+    "action",
+    "outcome",
+    "actor_id",
+    "actor_username",
+    "client_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "method",
+    "path",
+    "target_type",
+    "target_id",
+    "organization",
+    "details",
+    "hash",
+    "prev_hash",
+}
 
 
 class Scene:
@@ -61,6 +84,8 @@ class Scene:
         self.carol_membership = Membership.objects.get(
             organization=world.acme, user=world.member
         )
+        seal_pending()
+        self.acme_event = AuditEvent.objects.filter(organization=world.acme.pk).first()
         self.role = ""
         self.users = {
             "owner": world.owner,
@@ -77,7 +102,7 @@ class Scene:
         if user is None:
             return APIClient()
         client = APIClient()
-        token = factories.token(user, "read write admin")
+        token = factories.token(user, "read write admin audit")
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         return client
 
@@ -194,6 +219,12 @@ REQUESTS: dict[tuple[str, str], Request] = {
         _document(s) + "unshare/",
         {"user": str(s.grantee.pk), "permission": "view"},
     ),
+    ("audit-events", "list"): lambda s: ("get", "/api/v1/audit-events/", None),
+    ("audit-events", "retrieve"): lambda s: (
+        "get",
+        f"/api/v1/audit-events/{s.acme_event.pk}/",
+        None,
+    ),
     ("users/me", "retrieve"): lambda s: ("get", "/api/v1/users/me/", None),
     ("users/me", "partial_update"): lambda s: (
         "patch",
@@ -237,6 +268,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("documents", "destroy"): row(204, 204, 404, 404, 404, 403, 401),
     ("documents", "share"): row(204, 204, 404, 404, 404, 403, 401),
     ("documents", "unshare"): row(204, 204, 404, 404, 404, 403, 401),
+    ("audit-events", "list"): row(200, 200, 200, 200, 200, 200, 401),
+    ("audit-events", "retrieve"): row(200, 200, 404, 404, 404, 404, 401),
     ("users/me", "retrieve"): row(200, 200, 200, 200, 200, 200, 401),
     ("users/me", "partial_update"): row(200, 200, 200, 200, 200, 200, 401),
 }
@@ -249,12 +282,14 @@ FIELDS: dict[str, Callable[[str], set[str]]] = {
     "projects": lambda role: PROJECT,
     "documents": lambda role: DOCUMENT_FIELDS[role],
     "users/me": lambda role: ME,
+    "audit-events": lambda role: AUDIT_EVENT,
 }
 TARGET_ID: dict[str, Callable[[Scene], Any]] = {
     "organizations": lambda s: s.world.acme.pk,
     "memberships": lambda s: s.carol_membership.pk,
     "projects": lambda s: s.world.acme_project.pk,
     "documents": lambda s: s.document.pk,
+    "audit-events": lambda s: s.acme_event.pk,
 }
 
 CASES = [

@@ -140,6 +140,8 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "API_AUDIENCE": "https://api.example.com/api/v1/",
             "OIDC_KEYS_DIR": str(tmp_path / "keys"),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "AUDIT_HMAC_KEYS": "k1:" + "a" * 40,
+            "AUDIT_HMAC_ACTIVE_KEY_ID": "k1",
         }
     )
     env.update(overrides)
