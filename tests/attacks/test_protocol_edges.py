@@ -218,13 +218,14 @@ def test_concurrent_write_transactions_on_sqlite_wait_instead_of_failing(tmp_pat
     "database is locked"; `make run` then answers 500 to any two concurrent
     writes (two PATCH users/me/ at once, say).
     """
+    from django.conf import settings
     from django.db.backends.sqlite3.base import DatabaseWrapper
 
-    if connection.vendor != "sqlite":
-        pytest.skip("the default database is not SQLite")
     settings_dict = {
         **connections["default"].settings_dict,
+        "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(tmp_path / "race.sqlite3"),
+        "OPTIONS": dict(settings.SQLITE_OPTIONS),
     }
     setup = DatabaseWrapper(dict(settings_dict), alias="breaker_setup")
     with setup.cursor() as cursor:
