@@ -166,6 +166,29 @@ def _access_denied(sender: Any, **kw: Any) -> None:
     )
 
 
+@receiver(signals.rate_limited)
+def _rate_limited(sender: Any, **kw: Any) -> None:
+    record_aggregated(
+        "ratelimit.exceeded",
+        details={"scope": kw.get("scope"), "limit": kw.get("limit")},
+    )
+
+
+@receiver(signals.credential_stuffing_suspected)
+def _credential_stuffing(sender: Any, **kw: Any) -> None:
+    details = {"kind": kw.get("kind"), "count": kw.get("count")}
+    if kw.get("username"):
+        details["username"] = str(kw["username"])[:150]
+    if kw.get("ip"):
+        details["ip"] = kw["ip"]
+    record_event(
+        "security.credential_stuffing_suspected",
+        durable=True,
+        outcome="failure",
+        details=details,
+    )
+
+
 @receiver(signals.input_rejected)
 def _input_rejected(sender: Any, **kw: Any) -> None:
     record_aggregated(

@@ -42,6 +42,12 @@ class MembershipViewSet(PolicyModelViewSet):
     ordering_fields = ("created_at", "role")
     lock_on_write = True
     lock_parent = "organization"
+    rate_limits = {
+        "create": "sensitive",
+        "update": "sensitive",
+        "partial_update": "sensitive",
+        "destroy": "sensitive",
+    }
 
 
 class ProjectViewSet(PolicyModelViewSet):
@@ -66,6 +72,7 @@ class DocumentViewSet(PolicyModelViewSet):
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilter
     ordering_fields = ("created_at", "updated_at", "title")
+    rate_limits = {"share": "sensitive", "unshare": "sensitive"}
 
     def save_kwargs(self, serializer: Any) -> dict[str, Any]:
         return {"owner": self.request.user}

@@ -32,6 +32,26 @@ DEFAULTS: dict[str, Any] = {
     # or the networks they live in. Neither set: X-Forwarded-For is ignored.
     "TRUSTED_PROXY_COUNT": 0,
     "TRUSTED_PROXIES": [],
+    # Rate limits (django-ratelimit rates); see security.ratelimit.
+    "RATE_LIMITS": {
+        "auth_ip": "20/m",
+        "auth_failures": "5/m",
+        "auth_username_alert": "30/h",
+        "api_read": "600/m",
+        "api_write": "120/m",
+        "api_anonymous_ip": "60/m",
+        "sensitive": "30/m",
+    },
+    "STUFFING_DISTINCT_USERNAMES": 10,
+    "STUFFING_WINDOW_SECONDS": 600,
+    "STUFFING_BLOCK_SECONDS": 900,
+    # With the limit store down: the API serves (True) or answers 503.
+    "RATE_LIMIT_FAIL_OPEN": True,
+    "RATE_LIMIT_FAILURE_LOG_SECONDS": 60,
+    # Login forms besides LOGIN_URL that the login limits guard.
+    "EXTRA_LOGIN_PATHS": ["/admin/login/"],
+    # Step-up: seconds since the last password entry for sensitive changes.
+    "STEP_UP_MAX_AGE": 300,
     # Where organization roles are kept, and their order, lowest first.
     "MEMBERSHIP_MODEL": "resources.Membership",
     "ROLES": ["viewer", "member", "admin", "owner"],

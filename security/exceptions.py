@@ -54,6 +54,29 @@ class ObjectNotVisible(exceptions.NotFound):
     """A 404 because the policy hides the object (or it does not exist)."""
 
 
+class StepUpRequired(exceptions.APIException):
+    """RFC 9470: the operation needs a password entered more recently."""
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = _("Sign in again: this operation needs a recent login.")
+    default_code = "insufficient_user_authentication"
+
+    def __init__(self, max_age: int) -> None:
+        super().__init__()
+        self.max_age = max_age
+        self.auth_header = (
+            'Bearer realm="api", error="insufficient_user_authentication", '
+            'error_description="A more recent authentication is required", '
+            f'max_age="{max_age}"'
+        )
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is temporarily unavailable; retry shortly.")
+    default_code = "temporarily_unavailable"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state.")
@@ -225,6 +248,7 @@ def _report_denial(
             exceptions.AuthenticationFailed,
             exceptions.PermissionDenied,
             ObjectNotVisible,
+            StepUpRequired,
         ),
     )
     if not denied:

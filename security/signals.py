@@ -11,6 +11,9 @@ Logins use Django's own `user_logged_in`, `user_logged_out` and
 - `access_denied`: status, code, operation, rule, target_type, target_id
   (401, 403, and 404 for an object the caller may not see)
 - `input_rejected`: fields, codes (unknown, read-only or unwritable fields)
+- `rate_limited`: scope (ip, user, auth), limit (its name)
+- `credential_stuffing_suspected`: kind (address or username), ip or
+  username, count
 """
 
 from django.dispatch import Signal
@@ -22,3 +25,5 @@ refresh_reuse_detected = Signal()
 code_replayed = Signal()
 access_denied = Signal()
 input_rejected = Signal()
+rate_limited = Signal()
+credential_stuffing_suspected = Signal()

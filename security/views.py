@@ -24,6 +24,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, viewsets
 
+from security import ratelimit
 from security.conf import security_settings
 from security.exceptions import ObjectNotVisible
 from security.fields import PolicySerializer
@@ -138,6 +139,36 @@ class PolicyViewSet(viewsets.GenericViewSet):
                     for name in unknown
                 }
             )
+
+    #: Tighter limits for some operations: action -> a SECURITY["RATE_LIMITS"]
+    #: name, counted per user (say {"share": "sensitive"}).
+    rate_limits: ClassVar[dict[str, str]] = {}
+
+    def perform_authentication(self, request: Request) -> None:
+        # Per-address limits count requests whose authentication fails
+        # (a flood of bad tokens is limited too); per-user limits apply
+        # right after a success. Both answer 429 before 401 and 403.
+        try:
+            user = request.user
+        except exceptions.AuthenticationFailed:
+            ratelimit.limit_unauthenticated(request)
+            raise
+        if not user.is_authenticated:
+            ratelimit.limit_unauthenticated(request)
+            return
+        action = self.action or ""
+        ratelimit.limit_authenticated(
+            request,
+            self.rate_limits.get(action),
+            operation=f"{self.basename}.{action}",
+        )
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        ratelimit.add_headers(request, response)
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

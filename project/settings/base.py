@@ -83,6 +83,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+RATELIMIT_USE_CACHE = "default"
+# An unreachable store is handled by security.ratelimit, per endpoint kind.
+RATELIMIT_FAIL_OPEN = False
 
 # APPS
 # -----------------------------------------------------------------------------
@@ -108,6 +112,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "security.middleware.RequestIdMiddleware",
     "audit.middleware.AuditMiddleware",
+    "security.ratelimit.AuthRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -357,6 +362,20 @@ SECURITY = {
         "REFRESH_TOKEN_ABSOLUTE_LIFETIME", default=30 * 24 * 3600
     ),
     "MAX_PAGE_SIZE": env.int("MAX_PAGE_SIZE", default=100),
+    "RATE_LIMITS": {
+        "auth_ip": env.str("RATE_LIMIT_AUTH_IP", default="20/m"),
+        "auth_failures": env.str("RATE_LIMIT_AUTH_FAILURES", default="5/m"),
+        "auth_username_alert": env.str("RATE_LIMIT_USERNAME_ALERT", default="30/h"),
+        "api_read": env.str("RATE_LIMIT_API_READ", default="600/m"),
+        "api_write": env.str("RATE_LIMIT_API_WRITE", default="120/m"),
+        "api_anonymous_ip": env.str("RATE_LIMIT_API_ANONYMOUS_IP", default="60/m"),
+        "sensitive": env.str("RATE_LIMIT_SENSITIVE", default="30/m"),
+    },
+    "STUFFING_DISTINCT_USERNAMES": env.int("STUFFING_DISTINCT_USERNAMES", default=10),
+    "STUFFING_WINDOW_SECONDS": env.int("STUFFING_WINDOW_SECONDS", default=600),
+    "STUFFING_BLOCK_SECONDS": env.int("STUFFING_BLOCK_SECONDS", default=900),
+    "RATE_LIMIT_FAIL_OPEN": env.bool("RATE_LIMIT_FAIL_OPEN", default=True),
+    "STEP_UP_MAX_AGE": env.int("STEP_UP_MAX_AGE", default=300),
     "MAX_JSON_DEPTH": env.int("MAX_JSON_DEPTH", default=32),
     "FIELD_MAX_LENGTHS": {
         "name": env.int("MAX_NAME_LENGTH", default=200),
