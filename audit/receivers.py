@@ -23,6 +23,7 @@ from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_save, pre_save
 from django.dispatch import receiver
 
+from audit.alerts import send_alert
 from audit.conf import audit_settings
 from audit.services import record_event
 from security import signals
@@ -186,6 +187,15 @@ def _credential_stuffing(sender: Any, **kw: Any) -> None:
         durable=True,
         outcome="failure",
         details=details,
+    )
+
+
+@receiver(signals.server_error)
+def _server_error(sender: Any, **kw: Any) -> None:
+    # An alert, not an audit event: the log has the traceback.
+    send_alert(
+        "server.error",
+        {"exception": kw.get("exception"), "request_id": kw.get("request_id")},
     )
 
 

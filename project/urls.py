@@ -1,8 +1,13 @@
 """The project's routes: the API, its docs, OAuth, login, admin, probes."""
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
@@ -13,6 +18,18 @@ from oauth2_provider import views as oauth2_views
 
 from project import errors, health
 from security.introspection import ResourceServerIntrospectionView
+
+if settings.ADMIN_REQUIRE_OTP:
+    # Staff sign in to the admin with a password and a TOTP code.
+    admin.site.__class__ = OTPAdminSite
+
+
+def _docs(view: Any) -> Any:
+    """Serve a docs page to staff only, unless DOCS_PUBLIC is on."""
+    if settings.DOCS_PUBLIC:
+        return view
+    return staff_member_required(view, login_url=f"/{settings.ADMIN_URL}login/")
+
 
 # Only the endpoints this server offers: no device flow, no RP-initiated
 # logout, and no self-service application registration (clients are
@@ -55,7 +72,7 @@ urlpatterns = [
     # own, so the page needs no inline script.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema"),
+        _docs(SpectacularSwaggerSplitView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
     path(
@@ -65,8 +82,10 @@ urlpatterns = [
     ),
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(
-            url_name="schema", template_name="docs/redoc.html"
+        _docs(
+            SpectacularRedocView.as_view(
+                url_name="schema", template_name="docs/redoc.html"
+            )
         ),
         name="redoc",
     ),
@@ -84,7 +103,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -123,6 +123,17 @@ class BearerTokenAuthentication(BaseAuthentication):
         return challenge
 
 
+class AdminSessionAuthentication(SessionAuthentication):
+    """The admin login session, for the schema in production.
+
+    Answers 401 (not 403) without one, as the contract says, with a
+    challenge that names the admin login.
+    """
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Session realm="admin"'
+
+
 class DevelopmentSessionAuthentication(SessionAuthentication):
     """The admin login session, for the browsable API in development only.
 

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.serializers import ModelSerializer
 from rest_framework.views import APIView
 
-from security.permissions import PolicyPermission, PublicEndpoint
+from security.permissions import ExplicitAccess, PolicyPermission
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -46,7 +46,12 @@ def check_view(
     """Return the errors of one API view."""
     permission_classes = list(view.permission_classes)
     name = f"{view.__module__}.{view.__qualname__}"
-    if PublicEndpoint in permission_classes and len(permission_classes) == 1:
+    explicit = [
+        p
+        for p in permission_classes
+        if isinstance(p, type) and issubclass(p, ExplicitAccess)
+    ]
+    if explicit and len(permission_classes) == 1:
         return []
     if PolicyPermission not in permission_classes:
         others = [getattr(p, "__name__", repr(p)) for p in permission_classes]
@@ -148,4 +153,58 @@ def check_serializer_fields(
     errors: list[checks.CheckMessage] = []
     for serializer in _project_serializers():
         errors.extend(check_serializer(serializer))
+    return errors
+
+
+@checks.register(checks.Tags.database, deploy=True)
+def check_no_demo_data(
+    app_configs: Any = None, databases: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """Refuse demo accounts, demo clients and http redirect URIs."""
+    if not databases:
+        return []
+    from django.contrib.auth import get_user_model
+    from oauth2_provider.models import get_application_model
+
+    from security.conf import security_settings
+
+    errors: list[checks.CheckMessage] = []
+    demo_users = sorted(
+        get_user_model()
+        .objects.filter(username__in=security_settings.DEMO_USERNAMES)
+        .values_list("username", flat=True)
+    )
+    if demo_users:
+        errors.append(
+            checks.Error(
+                f"Demo users exist: {', '.join(demo_users)}.",
+                hint="Delete them: their passwords were printed or are known.",
+                id="secapi.E005",
+            )
+        )
+    applications = get_application_model().objects.all()
+    demo_clients = sorted(
+        a.name for a in applications if a.name in security_settings.DEMO_CLIENT_NAMES
+    )
+    if demo_clients:
+        errors.append(
+            checks.Error(
+                f"Demo OAuth clients exist: {', '.join(demo_clients)}.",
+                hint="Delete them and register your own clients.",
+                id="secapi.E006",
+            )
+        )
+    plain_http = sorted(
+        a.name
+        for a in applications
+        if any(uri.startswith("http://") for uri in a.redirect_uris.split())
+    )
+    if plain_http:
+        errors.append(
+            checks.Error(
+                f"OAuth clients with http redirect URIs: {', '.join(plain_http)}.",
+                hint="Register https redirect URIs only (RFC 9700 section 2.6).",
+                id="secapi.E007",
+            )
+        )
     return errors

@@ -49,7 +49,10 @@ DEFAULTS: dict[str, Any] = {
     "RATE_LIMIT_FAIL_OPEN": True,
     "RATE_LIMIT_FAILURE_LOG_SECONDS": 60,
     # Login forms besides LOGIN_URL that the login limits guard.
-    "EXTRA_LOGIN_PATHS": ["/admin/login/"],
+    "EXTRA_LOGIN_PATHS": [],
+    # Accounts and clients that only demo data has; production refuses them.
+    "DEMO_USERNAMES": ["alice", "bob", "carol", "dave", "erin", "svc-reporting"],
+    "DEMO_CLIENT_NAMES": ["demo-spa", "demo-service"],
     # Step-up: seconds since the last password entry for sensitive changes.
     "STEP_UP_MAX_AGE": 300,
     # Where organization roles are kept, and their order, lowest first.

@@ -183,6 +183,9 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
         # The view failed for a reason the client must not learn; the log
         # keeps the traceback, keyed by the request id in the body.
         logger.exception("unhandled_exception", extra={"request_id": get_request_id()})
+        signals.server_error.send(
+            sender=type(exc), exception=type(exc).__name__, request_id=get_request_id()
+        )
         return problem(500, "server_error", str(_GENERIC_DETAIL[500]))
 
     headers: dict[str, str] = {}

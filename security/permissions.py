@@ -6,8 +6,9 @@
   operation's rule before the object is loaded, then on the object. An
   unauthenticated caller that a rule refuses gets 401; an authenticated one
   gets the denying rule's 403 (`insufficient_scope` for a missing scope).
-- `PublicEndpoint` marks a view as deliberately open to everyone; the system
-  checks accept no other way of being public.
+- `PublicEndpoint` marks a view as deliberately open to everyone, and
+  `IsStaffSession` as reserved to admin staff; the system checks accept no
+  other way of doing without a policy.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+class ExplicitAccess(BasePermission):
+    """Base of the marks that the system checks accept instead of a policy."""
+
+
 class DenyAll(BasePermission):
     """Nobody, for any operation."""
 
@@ -32,11 +37,19 @@ class DenyAll(BasePermission):
         return False
 
 
-class PublicEndpoint(BasePermission):
+class PublicEndpoint(ExplicitAccess):
     """Anyone, anonymous callers included; must be chosen explicitly."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return True
+
+
+class IsStaffSession(ExplicitAccess):
+    """Active staff signed in to the admin (the schema, in production)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
 def _raise_denial(request: Request, decision: Decision) -> None:

@@ -245,7 +245,12 @@ def guarded_endpoints() -> list[GuardedEndpoint]:
     def username(request: HttpRequest) -> str:
         return str(request.POST.get("username", ""))[:150]
 
-    login_paths = [settings.LOGIN_URL, *security_settings.EXTRA_LOGIN_PATHS]
+    admin_login = f"/{settings.ADMIN_URL}login/"
+    login_paths = [
+        settings.LOGIN_URL,
+        admin_login,
+        *security_settings.EXTRA_LOGIN_PATHS,
+    ]
     return [
         *(
             GuardedEndpoint(path, username, _login_failed, oauth=False)

@@ -14,6 +14,7 @@ Logins use Django's own `user_logged_in`, `user_logged_out` and
 - `rate_limited`: scope (ip, user, auth), limit (its name)
 - `credential_stuffing_suspected`: kind (address or username), ip or
   username, count
+- `server_error`: exception (its class name), request_id
 """
 
 from django.dispatch import Signal
@@ -27,3 +28,4 @@ access_denied = Signal()
 input_rejected = Signal()
 rate_limited = Signal()
 credential_stuffing_suspected = Signal()
+server_error = Signal()

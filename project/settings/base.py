@@ -39,8 +39,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # project needs nothing installed; PostgreSQL for anything real.
 (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
+    "default": env.db_url_config(
+        secret("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
     )
 }
 # Take SQLite's write lock when a transaction begins and wait for it,
@@ -104,6 +104,10 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "guardian",
     "django_ratelimit",
+    "corsheaders",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "security",
     "audit",
     "resources",
@@ -111,13 +115,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "security.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "security.middleware.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "audit.middleware.AuditMiddleware",
     "security.ratelimit.AuthRateLimitMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.middleware.ApiResponseHeadersMiddleware",
@@ -186,6 +194,55 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
+# CONTENT SECURITY POLICY
+# -----------------------------------------------------------------------------
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+# Pages (admin, login, Swagger UI, Redoc) get the minimum they need, with no
+# inline script; API responses get `default-src 'none'` (see
+# security.middleware.ContentSecurityPolicyMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # Swagger UI and Redoc set styles from their scripts.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# CORS
+# -----------------------------------------------------------------------------
+# https://github.com/adamchainz/django-cors-headers#configuration
+# None by default; an explicit allowlist for the API. The token endpoint
+# answers CORS per application (Application.allowed_origins), and the
+# authorization endpoint never does (RFC 9700 section 2.6).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/v1/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_EXPOSE_HEADERS = [
+    "X-Request-ID",
+    "Retry-After",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
+
+# ADMIN AND DOCS
+# -----------------------------------------------------------------------------
+# Moving the admin off /admin/ keeps it out of the way of scanners.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")
+# Staff need a TOTP code to enter the admin (production.py turns it on).
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=False)
+# Schema and docs pages for everyone (production.py turns it off).
+DOCS_PUBLIC = True
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Secure reference API")
+
 # REQUEST LIMITS
 # -----------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/ref/settings/#data-upload-max-memory-size
@@ -194,7 +251,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=1024 * 1024)
 # STATIC FILES
 # -----------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+# Served by WhiteNoise from STATIC_ROOT (collectstatic) in production, from
+# the apps' own folders elsewhere.
+WHITENOISE_USE_FINDERS = True
+# Look files up per request instead of scanning every app at start-up.
+WHITENOISE_AUTOREFRESH = True
+if STATIC_ROOT.is_relative_to(BASE_DIR / "var"):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # DJANGO REST FRAMEWORK
 # -----------------------------------------------------------------------------

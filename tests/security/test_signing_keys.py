@@ -142,6 +142,7 @@ def _production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
             "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
             "AUDIT_HMAC_KEYS": "k1:" + "a" * 40,
             "AUDIT_HMAC_ACTIVE_KEY_ID": "k1",
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14"),
         }
     )
     env.update(overrides)
