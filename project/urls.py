@@ -17,7 +17,9 @@ from drf_spectacular.views import (
 from oauth2_provider import views as oauth2_views
 
 from project import errors, health
+from security.authentication import AdminSessionAuthentication
 from security.introspection import ResourceServerIntrospectionView
+from security.permissions import IsStaffSession, PublicEndpoint
 
 if settings.ADMIN_REQUIRE_OTP:
     # Staff sign in to the admin with a password and a TOTP code.
@@ -29,6 +31,16 @@ def _docs(view: Any) -> Any:
     if settings.DOCS_PUBLIC:
         return view
     return staff_member_required(view, login_url=f"/{settings.ADMIN_URL}login/")
+
+
+def _schema_access() -> dict[str, Any]:
+    """Who may fetch the schema: everyone, or staff signed in to the admin."""
+    if settings.DOCS_PUBLIC:
+        return {"permission_classes": [PublicEndpoint], "authentication_classes": []}
+    return {
+        "permission_classes": [IsStaffSession],
+        "authentication_classes": [AdminSessionAuthentication],
+    }
 
 
 # Only the endpoints this server offers: no device flow, no RP-initiated
@@ -67,7 +79,11 @@ urlpatterns = [
     # Last under /api/v1/: an unknown path is a problem-details 404, and
     # APPEND_SLASH never redirects (or, for a POST, fails) inside the API.
     re_path(r"^api/v1/", errors.api_not_found),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/schema/",
+        SpectacularAPIView.as_view(**_schema_access()),
+        name="schema",
+    ),
     # The split view serves Swagger UI's start-up script as a file of its
     # own, so the page needs no inline script.
     path(

@@ -8,16 +8,10 @@ never stored by a cache (`Cache-Control: no-store`, OWASP ASVS 14.3.2).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import uuid
 from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
 
 from csp.middleware import CSPMiddleware, PolicyParts
-from django.contrib.staticfiles import finders
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from security.context import bind, unbind
@@ -47,8 +41,6 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's policy, with `default-src 'none'` on API responses.
 
     An API response is data, never a page: nothing in it may load or run.
-    Swagger UI's OAuth redirect page runs one inline script, allowed by its
-    hash and on that page only.
     """
 
     def get_policy_parts(
@@ -71,21 +63,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
                 "object-src": None,
                 "base-uri": None,
             }
-        elif request.path.endswith("/oauth2-redirect.html"):
-            parts.update = {"script-src": [_swagger_redirect_script_hash()]}
         return parts
-
-
-@lru_cache(maxsize=1)
-def _swagger_redirect_script_hash() -> str:
-    """Return the CSP hash of the inline script of Swagger's redirect page."""
-    path = finders.find("drf_spectacular_sidecar/swagger-ui-dist/oauth2-redirect.html")
-    html = Path(str(path)).read_text(encoding="utf-8") if path else ""
-    match = re.search(r"<script>(.*?)</script>", html, re.DOTALL)
-    if match is None:
-        return "'none'"
-    digest = hashlib.sha256(match.group(1).encode("utf-8")).digest()
-    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
 class ApiResponseHeadersMiddleware:

@@ -19,7 +19,6 @@ from .base import (
     REDIS_URL,
     SECRET_KEY,
     SECURITY,
-    SPECTACULAR_SETTINGS,
     configure_signing,
     env,
 )
@@ -103,8 +102,3 @@ if SECURITY["TRUSTED_PROXY_COUNT"] or SECURITY["TRUSTED_PROXIES"]:
 ADMIN_REQUIRE_OTP = True
 # The schema and docs are for staff signed in to the admin unless made public.
 DOCS_PUBLIC = env.bool("DOCS_PUBLIC", default=False)
-if not DOCS_PUBLIC:
-    SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"] = ["security.permissions.IsStaffSession"]
-    SPECTACULAR_SETTINGS["SERVE_AUTHENTICATION"] = [
-        "security.authentication.AdminSessionAuthentication"
-    ]
