@@ -7,7 +7,7 @@ from .base import *  # noqa: F403
 
 DJANGO_ENV = "build"
 SECRET_KEY = "build-only-never-serves-a-request"
-ALLOWED_HOSTS: list[str] = []
+ALLOWED_HOSTS = []
 WHITENOISE_USE_FINDERS = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
