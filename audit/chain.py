@@ -71,6 +71,34 @@ def canonical(event: Any) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def pending_mac(event: Any, key_id: str | None = None) -> str:
+    """Return the `key_id:hmac` that vouches for an outbox row.
+
+    Only the application, which holds the key, can write a row that seals:
+    a row put into the outbox by anyone else is caught before it enters the
+    chain.
+    """
+    key_id = key_id or audit_settings.ACTIVE_KEY_ID
+    content = {"id": str(event.id)}
+    for name in _FIELDS:
+        value = getattr(event, name)
+        if name == "time":
+            value = value.isoformat()
+        elif value is not None and not isinstance(value, (str, int, dict, list)):
+            value = str(value)
+        content[name] = value
+    body = json.dumps(content, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return f"{key_id}:{hmac.new(_key(key_id), body, hashlib.sha256).hexdigest()}"
+
+
+def _authentic(item: PendingEvent) -> bool:
+    key_id, _sep, _digest = item.mac.partition(":")
+    try:
+        return hmac.compare_digest(item.mac, pending_mac(item, key_id))
+    except AuditKeyMissingError:
+        return False
+
+
 def compute_hash(event: Any) -> str:
     digest = hmac.new(_key(event.key_id), canonical(event), hashlib.sha256)
     return digest.hexdigest()
@@ -93,6 +121,12 @@ def _seal_batch(limit: int) -> int:
         pending = list(PendingEvent.objects.order_by("time", "id")[:limit])
         if not pending:
             return 0
+        forged = [item for item in pending if not _authentic(item)]
+        pending = [item for item in pending if _authentic(item)]
+        if forged:
+            _quarantine(forged)
+            if not pending:
+                return len(forged)
         head = (
             AuditEvent.objects.order_by("-position").values("position", "hash").first()
         )
@@ -116,6 +150,29 @@ def _seal_batch(limit: int) -> int:
         PendingEvent.objects.filter(pk__in=[item.pk for item in pending]).delete()
     _log_head(position, prev_hash)
     return len(sealed)
+
+
+def _quarantine(forged: list[PendingEvent]) -> None:
+    """Replace outbox rows the application did not write by one alarm each."""
+    from audit.alerts import send_alert
+
+    for item in forged:
+        evidence = {name: str(getattr(item, name)) for name in _FIELDS}
+        alarm = PendingEvent(
+            time=item.time,
+            action="audit.chain_broken",
+            outcome="failure",
+            details={
+                "reason": "an outbox row without the application's MAC",
+                **evidence,
+            },
+        )
+        alarm.mac = pending_mac(alarm)
+        alarm.save(force_insert=True)
+        send_alert(
+            "audit.chain_broken", {"reason": "forged outbox row", "id": str(item.id)}
+        )
+    PendingEvent.objects.filter(pk__in=[item.pk for item in forged]).delete()
 
 
 def seal_pending(limit: int = 500, attempts: int = 5) -> int:
@@ -155,6 +212,9 @@ def verify(
     *, chunk: int = 2000, progress: Callable[[int], None] | None = None
 ) -> Problem | None:
     """Check the whole chain; return the first problem, or None."""
+    stray = AuditEvent.objects.filter(position__lt=1).order_by("position").first()
+    if stray is not None:
+        return Problem(stray.position, str(stray.id), "inserted outside the chain")
     expected_position = 1
     prev_hash = GENESIS
     for event in _in_order(chunk):

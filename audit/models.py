@@ -79,6 +79,9 @@ class AuditEvent(EventFields):
 
 
 class PendingEvent(EventFields):
+    # `key_id:HMAC` over the row, written by the application (audit.chain).
+    mac = models.CharField(max_length=100, blank=True, db_default="")
+
     class Meta:
         ordering = ["time", "id"]
 

@@ -67,17 +67,33 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _oauth(action: str, user_id: Any, client_id: Any, **details: Any) -> None:
-    record_event(
-        action,
-        durable=True,
-        outcome="failure" if action.endswith(("detected", "replayed")) else "success",
-        actor_id=user_id,
-        actor_username="",
-        client_id=client_id or "",
-        target_type="security.accesstoken" if user_id else "",
-        details={k: str(v) for k, v in details.items() if v is not None},
+def _oauth(
+    action: str,
+    user_id: Any,
+    client_id: Any,
+    *,
+    aggregate: bool = False,
+    **details: Any,
+) -> None:
+    username = (
+        User._default_manager.filter(pk=user_id)
+        .values_list("username", flat=True)
+        .first()
+        if user_id
+        else None
     )
+    fields = {
+        "actor_id": user_id,
+        "actor_username": username or "",
+        "client_id": client_id or "",
+        "target_type": "security.accesstoken" if user_id else "",
+        "details": {k: str(v) for k, v in details.items() if v is not None},
+    }
+    if aggregate:
+        # Replays come in floods: one event (and one alert) per window.
+        record_aggregated(action, **fields)
+        return
+    record_event(action, durable=True, outcome="success", **fields)
 
 
 @receiver(signals.token_issued)
@@ -109,12 +125,24 @@ def _tokens_revoked(sender: Any, user_id: Any, client_id: Any, **kw: Any) -> Non
 
 @receiver(signals.refresh_reuse_detected)
 def _reuse(sender: Any, user_id: Any, client_id: Any, **kw: Any) -> None:
-    _oauth("oauth.refresh_reuse_detected", user_id, client_id, family=kw.get("family"))
+    _oauth(
+        "oauth.refresh_reuse_detected",
+        user_id,
+        client_id,
+        aggregate=True,
+        family=kw.get("family"),
+    )
 
 
 @receiver(signals.code_replayed)
 def _code_replayed(sender: Any, user_id: Any, client_id: Any, **kw: Any) -> None:
-    _oauth("oauth.code_replayed", user_id, client_id, revoked=kw.get("count"))
+    _oauth(
+        "oauth.code_replayed",
+        user_id,
+        client_id,
+        aggregate=True,
+        revoked=kw.get("count"),
+    )
 
 
 # ---------------------------------------------------------------------------

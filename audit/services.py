@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.alerts import alert_if_critical
-from audit.chain import seal_pending
+from audit.chain import pending_mac, seal_pending
 from audit.models import PendingEvent
 from security.context import get_current_request, get_request_id
 from security.events import escape
@@ -51,7 +51,7 @@ def _context() -> dict[str, Any]:
         "ip": get_client_ip(request),
         "user_agent": _clip(request.META.get("HTTP_USER_AGENT", ""), 512),
         "request_id": get_request_id(),
-        "method": request.method or "",
+        "method": _clip(request.method or "", 16),
         "path": _clip(request.path, 1024),
     }
 
@@ -99,13 +99,16 @@ def build_event(
     )
 
 
+def _escape_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _escape_details(value)
+    if isinstance(value, (list, tuple)):
+        return [_escape_value(item) for item in value]
+    return escape(value)
+
+
 def _escape_details(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        escape(str(key)): (
-            _escape_details(value) if isinstance(value, dict) else escape(value)
-        )
-        for key, value in details.items()
-    }
+    return {escape(str(key)): _escape_value(value) for key, value in details.items()}
 
 
 def record_event(
@@ -117,6 +120,7 @@ def record_event(
     AUDIT["CRITICAL_ACTIONS"] (a user made owner, say).
     """
     event = build_event(action, **fields)
+    event.mac = pending_mac(event)
     if durable:
         deferred = _deferred.get()
         if deferred is not None:

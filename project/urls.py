@@ -18,6 +18,7 @@ from oauth2_provider import views as oauth2_views
 
 from project import errors, health
 from security.authentication import AdminSessionAuthentication
+from security.authorize import AuthorizationView
 from security.introspection import ResourceServerIntrospectionView
 from security.permissions import IsStaffSession, PublicEndpoint
 
@@ -48,7 +49,7 @@ def _schema_access() -> dict[str, Any]:
 # registered by superusers).
 oauth2_patterns = (
     [
-        path("authorize/", oauth2_views.AuthorizationView.as_view(), name="authorize"),
+        path("authorize/", AuthorizationView.as_view(), name="authorize"),
         path("token/", oauth2_views.TokenView.as_view(), name="token"),
         path(
             "revoke_token/", oauth2_views.RevokeTokenView.as_view(), name="revoke-token"

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from resources import policies
 from resources.filters import DocumentFilter, MembershipFilter, ProjectFilter
-from resources.models import Document, Membership, Project, Role
+from resources.models import Document, Membership, Organization, Project, Role
 from resources.serializers import (
     DocumentSerializer,
     MembershipSerializer,
@@ -78,10 +78,23 @@ class DocumentViewSet(PolicyModelViewSet):
         return {"owner": self.request.user}
 
     def _grantee(self, document: Document, data: dict[str, Any]) -> tuple[Any, str]:
+        """Return the grantee and their role, locked until the grant is saved.
+
+        The organization row is locked first, as every membership change
+        does (`lock_parent`), so a concurrent demotion or leave waits for
+        the grant, then cleans it up; it can't slip in between.
+        """
+        organization_id = document.project.organization_id
+        list(
+            Organization.objects.select_for_update()
+            .filter(pk=organization_id)
+            .values_list("pk", flat=True)
+        )
         membership = (
-            Membership.objects.select_related("user")
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user")
             .filter(
-                organization_id=document.project.organization_id,
+                organization_id=organization_id,
                 user_id=data["user"],
                 user__is_active=True,
             )

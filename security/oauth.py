@@ -20,7 +20,7 @@ Guarantees, on top of django-oauth-toolkit's RFC 9700 settings:
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import F
@@ -33,6 +33,7 @@ from oauth2_provider.models import (
 )
 from oauth2_provider.scopes import BaseScopes
 from oauth2_provider.settings import oauth2_settings
+from oauthlib.oauth2.rfc6749.utils import scope_to_list
 from oauthlib.openid import Server as OpenIDServer
 
 from security import signals
@@ -150,9 +151,13 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
         self, request: Any, code: Any, expires: Any = None
     ) -> Any:
         grant = super()._create_authorization_code(request, code, expires)
-        # last_login is set when the user signs in with their password on the
-        # login page; it is the authentication time of this authorization.
-        grant.auth_time = request.user.last_login or timezone.now()
+        # The session's own login time (security.authorize); last_login is
+        # the latest login anywhere and only a fallback.
+        session_time = getattr(request, "auth_time", None)
+        if session_time is not None:
+            grant.auth_time = datetime.fromtimestamp(float(session_time), tz=UTC)
+        else:
+            grant.auth_time = request.user.last_login or timezone.now()
         grant.save(update_fields=["auth_time"])
         return grant
 
@@ -352,6 +357,52 @@ class OAuth2Validator(oauth2_validators.OAuth2Validator):
     def validate_user(self, *args: Any, **kwargs: Any) -> bool:
         """Refuse every password grant without checking the password."""
         return False
+
+    def validate_silent_login(self, request: Any) -> bool:
+        """`prompt=none` gets `login_required`: the user is always asked."""
+        return False
+
+    def validate_silent_authorization(self, request: Any) -> bool:
+        """`prompt=none` gets `consent_required` (OpenID Connect 3.1.2.6)."""
+        return False
+
+    def validate_grant_type(
+        self,
+        client_id: Any,
+        grant_type: Any,
+        client: Any,
+        request: Any,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        if grant_type == "client_credentials" and client.client_type != "confidential":
+            # RFC 6749 section 4.4: confidential clients only; a public one
+            # would get a token for an empty secret.
+            return False
+        valid: bool = super().validate_grant_type(
+            client_id, grant_type, client, request, *args, **kwargs
+        )
+        return valid
+
+    def get_original_scopes(
+        self, refresh_token: Any, request: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        """Refreshing never yields a scope the client is no longer allowed."""
+        original = super().get_original_scopes(refresh_token, request, *args, **kwargs)
+        allowed = set(request.client.allowed_scope_list)
+        return [scope for scope in scope_to_list(original) or [] if scope in allowed]
+
+    def get_id_token_dictionary(
+        self, token: Any, token_handler: Any, request: Any
+    ) -> Any:
+        claims, expiration = super().get_id_token_dictionary(
+            token, token_handler, request
+        )
+        auth_time = getattr(request, "auth_time", None)
+        if auth_time is not None:
+            # The authentication the tokens stem from, never a later login.
+            claims["auth_time"] = int(auth_time.timestamp())
+        return claims, expiration
 
     # ---- scopes and claims ----------------------------------------------
 

@@ -52,7 +52,8 @@ class IsStaffSession(ExplicitAccess):
         return bool(user and user.is_authenticated and user.is_active and user.is_staff)
 
 
-def _raise_denial(request: Request, decision: Decision) -> None:
+def raise_denial(request: Request, decision: Decision) -> None:
+    """Raise the exception of a denial (401 for an anonymous caller)."""
     ctx = get_policy_context(request)
     if not ctx.is_authenticated:
         raise exceptions.NotAuthenticated
@@ -84,7 +85,7 @@ class PolicyPermission(BasePermission):
         ctx = get_policy_context(request, action)
         decision = policy.decide(ctx, action)
         if decision.denied:
-            _raise_denial(request, decision)
+            raise_denial(request, decision)
         return True
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
@@ -95,5 +96,5 @@ class PolicyPermission(BasePermission):
         ctx = get_policy_context(request, action)
         decision = policy.decide(ctx, action, obj)
         if not decision.granted:
-            _raise_denial(request, decision)
+            raise_denial(request, decision)
         return True

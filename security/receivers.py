@@ -11,13 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, user_logged_in
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_grant_model,
+    get_refresh_token_model,
+)
 
 from security import signals
+from security.authorize import SESSION_AUTH_TIME
 from security.events import emit
 
 _REASON = "_token_revocation_reason"
@@ -26,10 +31,19 @@ _REASON = "_token_revocation_reason"
 def revoke_user_tokens(user_id: Any, *, reason: str) -> int:
     """Delete a user's access tokens and revoke their refresh tokens."""
     count, _ = get_access_token_model().objects.filter(user_id=user_id).delete()
+    # A code not yet exchanged would otherwise still become a token.
+    get_grant_model().objects.filter(user_id=user_id).delete()
     get_refresh_token_model().objects.filter(user_id=user_id, revoked=None).update(
         revoked=timezone.now()
     )
     return count
+
+
+@receiver(user_logged_in)
+def _remember_login_time(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    """Note in the session when its user entered the password (step-up)."""
+    if request is not None and hasattr(request, "session"):
+        request.session[SESSION_AUTH_TIME] = timezone.now().timestamp()
 
 
 @receiver(pre_save, sender=get_user_model())

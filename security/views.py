@@ -28,7 +28,7 @@ from security import ratelimit
 from security.conf import security_settings
 from security.exceptions import ObjectNotVisible
 from security.fields import PolicySerializer
-from security.permissions import PolicyPermission
+from security.permissions import PolicyPermission, raise_denial
 from security.policies import Policy, get_policy_context
 
 if TYPE_CHECKING:
@@ -196,9 +196,7 @@ class PolicyViewSet(viewsets.GenericViewSet):
             serializer.check_field_writes(ctx, new)
         decision = self.policy.decide_before_save(ctx, self.action, new)
         if decision.denied:
-            if decision.rule is None:
-                raise exceptions.PermissionDenied
-            raise decision.rule.denial(ctx)
+            raise_denial(self.request, decision)
 
     def perform_create(self, serializer: BaseSerializer[Any]) -> None:
         extra = self.save_kwargs(serializer)

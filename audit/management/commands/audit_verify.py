@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from audit.alerts import send_alert
 from audit.chain import seal_pending, verify
 from audit.models import AuditEvent
+from audit.services import record_event
 
 logger = logging.getLogger("audit")
 
@@ -46,11 +46,15 @@ class Command(BaseCommand):
             f"{f' (event {problem.event_id})' if problem.event_id else ''}: "
             f"{problem.reason}"
         )
-        send_alert(
+        # An event of its own (which alerts): the trail records that it was
+        # found broken, and when.
+        record_event(
             "audit.chain_broken",
-            {
+            durable=True,
+            outcome="failure",
+            details={
                 "position": problem.position,
-                "event_id": problem.event_id,
+                "event_id": problem.event_id or "",
                 "reason": problem.reason,
             },
         )
