@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
@@ -160,7 +161,15 @@ def _flatten_errors(data: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
-    """Render any exception raised in an API view as problem details."""
+    """Render any exception raised in an API view as problem details.
+
+    The request's transaction is always rolled back first: an error after a
+    partial write must leave nothing behind (ATOMIC_REQUESTS alone would
+    commit, since the view returns a response).
+    """
+    from rest_framework.views import set_rollback  # a cycle at import time
+
+    set_rollback()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -178,6 +187,12 @@ def problem_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Res
                 ]
             }
         )
+
+    if isinstance(exc, OperationalError) and _statement_timed_out(exc):
+        # The database cut off a query that ran past the statement timeout:
+        # the server is overloaded for this request, not broken.
+        logger.warning("statement_timeout", extra={"request_id": get_request_id()})
+        exc = ServiceUnavailable()
 
     if not isinstance(exc, exceptions.APIException):
         # The view failed for a reason the client must not learn; the log
@@ -268,3 +283,8 @@ def _report_denial(
         target_type=policy.model._meta.label_lower if policy else "",
         target_id=str(kwargs.get("pk", "")),
     )
+
+
+def _statement_timed_out(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    return type(cause).__name__ == "QueryCanceled" or "statement timeout" in str(exc)

@@ -354,3 +354,58 @@ def test_admin_requires_a_second_factor_when_configured(world, settings):
         settings.ADMIN_REQUIRE_OTP = False
         reload(project.urls)
         clear_url_caches()
+
+
+class SlowViewSet(PolicyViewSet, mixins.ListModelMixin):
+    from resources.policies import ProjectPolicy as policy  # noqa: N813
+
+    def list(self, request, *args, **kwargs):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 50")
+            cursor.execute("SELECT pg_sleep(1)")
+
+
+urlpatterns.append(path("api/v1/slow/", SlowViewSet.as_view({"get": "list"})))
+
+
+@pytest.mark.urls(__name__)
+def test_statement_timeout_is_503_not_500(world, client_for):
+    from django.db import connection
+
+    from tests.conftest import require_service
+
+    require_service(connection.vendor == "postgresql", "PostgreSQL")
+
+    response = client_for(world.owner).get("/api/v1/slow/")
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "temporarily_unavailable"
+
+
+class PartialWriteViewSet(PolicyViewSet, mixins.ListModelMixin):
+    from resources.policies import ProjectPolicy as policy  # noqa: N813
+
+    def list(self, request, *args, **kwargs):
+        from rest_framework.exceptions import ValidationError
+
+        from resources.models import Organization, Project
+
+        Project.objects.create(organization=Organization.objects.first(), name="half")
+        raise ValidationError({"name": ["refused after a write"]})
+
+
+urlpatterns.append(
+    path("api/v1/partial/", PartialWriteViewSet.as_view({"get": "list"}))
+)
+
+
+@pytest.mark.urls(__name__)
+def test_an_error_after_a_write_leaves_nothing_behind(world, client_for):
+    from resources.models import Project
+
+    response = client_for(world.owner).get("/api/v1/partial/")
+
+    assert response.status_code == 400
+    assert not Project.objects.filter(name="half").exists()
