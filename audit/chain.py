@@ -196,7 +196,11 @@ def seal_pending(limit: int = 500, attempts: int = 5) -> int:
 def _log_head(position: int, head_hash: str) -> None:
     """Write the chain head to the log at intervals, to detect truncation."""
     interval = int(audit_settings.HEAD_LOG_SECONDS)
-    if interval and not cache.add("audit:head-logged", 1, timeout=interval):
+    try:
+        due = not interval or cache.add("audit:head-logged", 1, timeout=interval)
+    except Exception:  # no cache: log the head every time rather than never
+        due = True
+    if not due:
         return
     logger.info("audit.chain_head", extra={"position": position, "hash": head_hash})
 

@@ -10,6 +10,7 @@ flood of chained writes.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth import (
@@ -31,6 +32,7 @@ from security.context import get_current_request
 from security.network import get_client_ip
 
 User = get_user_model()
+logger = logging.getLogger("audit")
 
 
 # ---------------------------------------------------------------------------
@@ -164,6 +166,27 @@ def record_aggregated(action: str, **fields: Any) -> None:
     """Record the first event of a window per source; count the rest."""
     window = int(audit_settings.AGGREGATE_SECONDS)
     key = f"audit:aggregate:{action}:{_source()}"
+    details = fields.pop("details", {})
+    try:
+        previous = _count_in_window(key, window)
+    except Exception:
+        # The cache is down: record every event rather than fail the request
+        # (docs/rate-limiting.md: never a 500) or lose the record.
+        logger.warning("audit_aggregation_unavailable", exc_info=True)
+        previous = None
+    else:
+        if previous is False:
+            return
+    if previous:
+        details["suppressed_in_previous_window"] = int(previous) - 1
+    record_event(action, durable=True, outcome="failure", details=details, **fields)
+
+
+def _count_in_window(key: str, window: int) -> Any:
+    """Count one more event; False when it falls in a window already recorded.
+
+    Otherwise return the previous window's count (or None).
+    """
     if window and not cache.add(key, 1, timeout=window):
         try:
             count = cache.incr(key)
@@ -171,13 +194,10 @@ def record_aggregated(action: str, **fields: Any) -> None:
             cache.add(key, 1, timeout=window)
             count = 1
         cache.set(f"{key}:last", count, timeout=window * 3)
-        return
+        return False
     previous = cache.get(f"{key}:last")
     cache.delete(f"{key}:last")
-    details = fields.pop("details", {})
-    if previous:
-        details["suppressed_in_previous_window"] = int(previous) - 1
-    record_event(action, durable=True, outcome="failure", details=details, **fields)
+    return previous
 
 
 @receiver(signals.access_denied)

@@ -16,11 +16,12 @@ from drf_spectacular.views import (
 )
 from oauth2_provider import views as oauth2_views
 
-from project import errors, health
+from project import health
 from security.authentication import AdminSessionAuthentication
 from security.authorize import AuthorizationView
 from security.introspection import ResourceServerIntrospectionView
 from security.permissions import IsStaffSession, PublicEndpoint
+from security.views import ApiNotFoundView
 
 if settings.ADMIN_REQUIRE_OTP:
     # Staff sign in to the admin with a password and a TOTP code.
@@ -79,7 +80,7 @@ urlpatterns = [
     path("api/v1/", include("audit.urls")),
     # Last under /api/v1/: an unknown path is a problem-details 404, and
     # APPEND_SLASH never redirects (or, for a POST, fails) inside the API.
-    re_path(r"^api/v1/", errors.api_not_found),
+    re_path(r"^api/v1/", ApiNotFoundView.as_view()),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(**_schema_access()),

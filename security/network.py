@@ -49,19 +49,24 @@ def get_client_ip(request: HttpRequest) -> str:
     if not count and not networks:
         return remote
     header = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    hops = [_parse(item) for item in header.split(",")] if header else []
-    if any(hop is None for hop in hops):
-        return remote
-    chain = [hop for hop in hops if hop is not None] + [remote]
+    # Raw entries, rightmost last; the socket peer is the last proxy. Only
+    # the entries the trusted proxies wrote are read: whatever the client
+    # put to their left, junk included, is never looked at.
+    chain = [item.strip() for item in header.split(",") if item.strip()] + [remote]
     if networks:
         if not _trusted(remote, networks):
             return remote
-        for address in reversed(chain):
+        nearest = remote
+        for entry in reversed(chain[:-1]):
+            address = _parse(entry)
+            if address is None:
+                return nearest
             if not _trusted(address, networks):
                 return address
-        return chain[0]
-    # The socket peer is the last proxy; each proxy appends the address it
-    # saw, so the client is `count` entries from the right of the chain.
+            nearest = address
+        return nearest
+    # Each trusted proxy appends the address it saw, so the client is the
+    # entry `count` places from the right.
     if len(chain) <= count:
-        return chain[0]
-    return chain[-(count + 1)]
+        return _parse(chain[0]) or remote
+    return _parse(chain[-(count + 1)]) or _parse(chain[-count]) or remote

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
@@ -49,7 +50,16 @@ class IsStaffSession(ExplicitAccess):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.is_active and user.is_staff)
+        staff = bool(
+            user and user.is_authenticated and user.is_active and user.is_staff
+        )
+        if staff and settings.ADMIN_REQUIRE_OTP:
+            # Signed in to the admin means with its second factor too.
+            staff = bool(getattr(user, "is_verified", lambda: False)())
+        if not staff:
+            # No staff session: 401, as for no credentials at all.
+            raise exceptions.NotAuthenticated
+        return True
 
 
 def raise_denial(request: Request, decision: Decision) -> None:

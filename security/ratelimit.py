@@ -33,9 +33,11 @@ import binascii
 import hashlib
 import logging
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.cache import caches
@@ -220,7 +222,8 @@ def _client_id(request: HttpRequest) -> str:
             decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return ""
-        return decoded.partition(":")[0]
+        # RFC 6749 section 2.3.1: form-encoded, as the OAuth server reads it.
+        return unquote_plus(decoded.partition(":")[0])
     return str(request.POST.get("client_id", ""))
 
 
@@ -243,7 +246,10 @@ def _oauth_failed(response: HttpResponse) -> bool:
 
 def guarded_endpoints() -> list[GuardedEndpoint]:
     def username(request: HttpRequest) -> str:
-        return str(request.POST.get("username", ""))[:150]
+        # As Django's login form sees it (stripped, NFKC): every spelling
+        # that reaches one account shares its counter.
+        raw = str(request.POST.get("username", ""))
+        return unicodedata.normalize("NFKC", raw.strip())[:150]
 
     admin_login = f"/{settings.ADMIN_URL}login/"
     login_paths = [

@@ -23,12 +23,13 @@ from django.db import IntegrityError, models, transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, mixins, viewsets
+from rest_framework.views import APIView
 
 from security import ratelimit
 from security.conf import security_settings
 from security.exceptions import ObjectNotVisible
 from security.fields import PolicySerializer
-from security.permissions import PolicyPermission, raise_denial
+from security.permissions import PolicyPermission, PublicEndpoint, raise_denial
 from security.policies import Policy, get_policy_context
 
 if TYPE_CHECKING:
@@ -43,7 +44,51 @@ PAGINATION_PARAMETERS = frozenset({"page", "page_size"})
 WRITE_ACTIONS = frozenset({"update", "partial_update", "destroy"})
 
 
-class PolicyViewSet(viewsets.GenericViewSet):
+class RateLimitedAuthenticationMixin:
+    """Count every request against the API's rate limits (security.ratelimit).
+
+    Per-address limits count requests whose authentication fails (a flood of
+    bad tokens is limited too); per-user limits apply right after a
+    success. Both answer 429 before 401 and 403.
+    """
+
+    rate_limits: ClassVar[dict[str, str]] = {}
+
+    def perform_authentication(self, request: Request) -> None:
+        try:
+            user = request.user
+        except exceptions.AuthenticationFailed:
+            ratelimit.limit_unauthenticated(request)
+            raise
+        if not user.is_authenticated:
+            ratelimit.limit_unauthenticated(request)
+            return
+        action = getattr(self, "action", None) or ""
+        ratelimit.limit_authenticated(
+            request,
+            self.rate_limits.get(action),
+            operation=f"{getattr(self, 'basename', '')}.{action}",
+        )
+
+    def finalize_response(
+        self, request: Request, response: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        ratelimit.add_headers(request, response)
+        return response
+
+
+class ApiNotFoundView(RateLimitedAuthenticationMixin, APIView):
+    """Any /api/v1/ path no route matches: a counted, problem-details 404."""
+
+    permission_classes = [PublicEndpoint]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound
+
+
+class PolicyViewSet(RateLimitedAuthenticationMixin, viewsets.GenericViewSet):
     """A viewset whose every operation is decided by `policy`."""
 
     policy: ClassVar[type[Policy]]
@@ -143,32 +188,6 @@ class PolicyViewSet(viewsets.GenericViewSet):
     #: Tighter limits for some operations: action -> a SECURITY["RATE_LIMITS"]
     #: name, counted per user (say {"share": "sensitive"}).
     rate_limits: ClassVar[dict[str, str]] = {}
-
-    def perform_authentication(self, request: Request) -> None:
-        # Per-address limits count requests whose authentication fails
-        # (a flood of bad tokens is limited too); per-user limits apply
-        # right after a success. Both answer 429 before 401 and 403.
-        try:
-            user = request.user
-        except exceptions.AuthenticationFailed:
-            ratelimit.limit_unauthenticated(request)
-            raise
-        if not user.is_authenticated:
-            ratelimit.limit_unauthenticated(request)
-            return
-        action = self.action or ""
-        ratelimit.limit_authenticated(
-            request,
-            self.rate_limits.get(action),
-            operation=f"{self.basename}.{action}",
-        )
-
-    def finalize_response(
-        self, request: Request, response: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        response = super().finalize_response(request, response, *args, **kwargs)
-        ratelimit.add_headers(request, response)
-        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -50,13 +50,12 @@ if not REDIS_URL:
         "limits and sessions live there."
     )
 configure_signing(issuer=OAUTH_ISSUER, audience=API_AUDIENCE, generate=False)
-if (
-    AUDIT["ACTIVE_KEY_ID"] not in AUDIT["HMAC_KEYS"]
-    or len(AUDIT["HMAC_KEYS"][AUDIT["ACTIVE_KEY_ID"]]) < 32
-):
+_audit_key = AUDIT["HMAC_KEYS"].get(AUDIT["ACTIVE_KEY_ID"], "")
+if len(_audit_key) < 32 or any(m in _audit_key.lower() for m in _EXAMPLE_MARKERS):
     _refuse(
         "AUDIT_HMAC_KEYS (or _FILE) must hold the key named by "
-        "AUDIT_HMAC_ACTIVE_KEY_ID, at least 32 characters long."
+        "AUDIT_HMAC_ACTIVE_KEY_ID: at least 32 random characters, not the "
+        "example's placeholder."
     )
 
 DEBUG = False
