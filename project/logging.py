@@ -8,6 +8,7 @@ collector can join a request's lines with its audit events and its
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 
@@ -20,6 +21,11 @@ class RequestIdFilter(logging.Filter):
         if not getattr(record, "request_id", None):
             record.request_id = get_request_id()
         return True
+
+
+def _stream() -> str:
+    """Standard output for the server, standard error for commands."""
+    return "stderr" if os.environ.get("LOG_STREAM") == "stderr" else "stdout"
 
 
 def build_logging(*, json_lines: bool, level: str) -> dict[str, Any]:
@@ -45,7 +51,7 @@ def build_logging(*, json_lines: bool, level: str) -> dict[str, Any]:
         "handlers": {
             "stdout": {
                 "class": "logging.StreamHandler",
-                "stream": "ext://sys.stdout",
+                "stream": f"ext://sys.{_stream()}",
                 "formatter": "default",
                 "filters": ["request_id"],
             },

@@ -213,3 +213,42 @@ def _basic(client_id: str, secret: str) -> str:
     import base64
 
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def test_commands_print_only_their_output_on_stdout(tmp_path):
+    """Logs go to standard error: a token can be captured with $(...)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DJANGO_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "LOG_LEVEL": "INFO",
+    }
+    env.pop("LOG_STREAM", None)
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    manage("migrate", "-v", "0")
+    seeded = manage("seed_demo", "--password", PASSWORD)
+    token = manage("issue_token", "--user", "alice", "--scope", "read")
+
+    assert seeded.stdout.startswith("client demo-service secret ")
+    assert len(seeded.stdout.splitlines()) == 1
+    assert "demo_user_created" in seeded.stderr
+    assert len(token.stdout.strip().split()) == 1
+    assert token.stdout.count(".") == 2
+    assert "token_issued_by_command" in token.stderr
