@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import logging
 import time
 import unicodedata
@@ -156,7 +157,7 @@ def limit_unauthenticated(request: Any) -> None:
     django_request = getattr(request, "_request", request)
     try:
         ip = get_client_ip(django_request)
-        used = usage(django_request, "api_anonymous_ip", f"ip:{ip}")
+        used = usage(django_request, "api_anonymous_ip", address_key(ip))
     except LimitStoreUnavailableError:
         _api_store_failure()
         return
@@ -208,6 +209,20 @@ def add_headers(request: Any, response: HttpResponse) -> None:
 # ---------------------------------------------------------------------------
 # Login and token endpoints
 # ---------------------------------------------------------------------------
+
+
+def address_key(ip: str) -> str:
+    """Return the rate-limit key of an address: an IPv6 client's whole /64.
+
+    One IPv6 host usually holds a whole /64; counting its addresses one by
+    one would let it rotate through fresh counters.
+    """
+    address = ipaddress.ip_address(ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return f"ip:{address.ipv4_mapped}"
+        return f"ip:{ipaddress.ip_network(f'{address}/64', strict=False)}"
+    return f"ip:{address}"
 
 
 def _digest(value: str) -> str:
@@ -296,7 +311,7 @@ def _cache_call(method: str, *args: Any) -> Any:
 
 
 def _blocked_for(ip: str) -> int:
-    until = _cache_call("get", f"secapi:blocked:{ip}")
+    until = _cache_call("get", f"secapi:blocked:{address_key(ip)}")
     return max(0, int(until - time.time())) if until else 0
 
 
@@ -307,7 +322,7 @@ def _record_failure(request: HttpRequest, ip: str, subject: str) -> None:
 
 
 def _detect_stuffing_from_address(ip: str, subject: str) -> None:
-    key = f"secapi:subjects:{ip}"
+    key = f"secapi:subjects:{address_key(ip)}"
     window = int(security_settings.STUFFING_WINDOW_SECONDS)
     subjects = set(_cache_call("get", key) or ())
     subjects.add(_digest(subject))
@@ -315,7 +330,9 @@ def _detect_stuffing_from_address(ip: str, subject: str) -> None:
     if len(subjects) < int(security_settings.STUFFING_DISTINCT_USERNAMES):
         return
     block = int(security_settings.STUFFING_BLOCK_SECONDS)
-    if _cache_call("add", f"secapi:blocked:{ip}", time.time() + block, block):
+    if _cache_call(
+        "add", f"secapi:blocked:{address_key(ip)}", time.time() + block, block
+    ):
         signals.credential_stuffing_suspected.send(
             sender=GuardedEndpoint, kind="address", ip=ip, count=len(subjects)
         )
@@ -362,7 +379,7 @@ class AuthRateLimitMiddleware:
             blocked = _blocked_for(ip)
             if blocked:
                 return _refusal(endpoint, blocked)
-            every = usage(request, "auth_ip", f"ip:{ip}")
+            every = usage(request, "auth_ip", address_key(ip))
             failures = usage(
                 request, "auth_failures", f"{ip}|{_digest(subject)}", increment=False
             )

@@ -70,6 +70,11 @@ class RateLimitedAuthenticationMixin:
             operation=f"{getattr(self, 'basename', '')}.{action}",
         )
 
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:  # noqa: FBT001, FBT002 - DRF's signature
+        # JSON whatever the Accept header asks: a 406 would otherwise come
+        # before authentication and the rate limits (the contract's order).
+        return super().perform_content_negotiation(request, force=True)  # type: ignore[misc]
+
     def finalize_response(
         self, request: Request, response: Any, *args: Any, **kwargs: Any
     ) -> Any:

@@ -509,3 +509,26 @@ class TestStoreUnavailable:
 
         assert api.status_code == 200
         assert login.status_code == 503
+
+
+class TestAddresses:
+    def test_an_ipv6_client_can_not_rotate_through_its_64(self, world, settings):
+        _limits(settings, api_anonymous_ip="2/m")
+
+        statuses = [
+            APIClient(REMOTE_ADDR=f"2001:db8:1:2::{n}")
+            .get("/api/v1/projects/")
+            .status_code
+            for n in range(1, 4)
+        ]
+        elsewhere = APIClient(REMOTE_ADDR="2001:db8:1:3::1").get("/api/v1/projects/")
+
+        assert statuses == [401, 401, 429]
+        assert elsewhere.status_code == 401
+
+    def test_an_html_accept_header_does_not_skip_authentication(self, world):
+        response = APIClient().get("/api/v1/projects/", HTTP_ACCEPT="text/html")
+
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+        assert "RateLimit-Limit" in response
