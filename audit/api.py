@@ -10,7 +10,7 @@ from __future__ import annotations
 import django_filters
 from rest_framework import mixins
 
-from audit.models import AuditEvent
+from audit.models import PUBLIC_FIELDS, AuditEvent
 from security.fields import PolicySerializer
 from security.policies import Policy
 from security.rules import HasScope, IsSuperuser
@@ -30,27 +30,7 @@ class AuditEventPolicy(Policy):
 class AuditEventSerializer(PolicySerializer):
     class Meta:
         model = AuditEvent
-        fields = [
-            "id",
-            "position",
-            "time",
-            "action",
-            "outcome",
-            "actor_id",
-            "actor_username",
-            "client_id",
-            "ip",
-            "user_agent",
-            "request_id",
-            "method",
-            "path",
-            "target_type",
-            "target_id",
-            "organization",
-            "details",
-            "hash",
-            "prev_hash",
-        ]
+        fields = list(PUBLIC_FIELDS)
         read_only_fields = fields
 
 

@@ -21,6 +21,29 @@ from typing import Any
 
 from django.db import models
 
+#: The fields of an event as the API and exports show them (the contract's).
+PUBLIC_FIELDS = (
+    "id",
+    "position",
+    "time",
+    "action",
+    "outcome",
+    "actor_id",
+    "actor_username",
+    "client_id",
+    "ip",
+    "user_agent",
+    "request_id",
+    "method",
+    "path",
+    "target_type",
+    "target_id",
+    "organization",
+    "details",
+    "hash",
+    "prev_hash",
+)
+
 
 class EventFields(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -10,30 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from audit.chain import seal_pending
-from audit.models import AuditEvent
+from audit.models import PUBLIC_FIELDS, AuditEvent
 
-FIELDS = [
-    "id",
-    "position",
-    "time",
-    "action",
-    "outcome",
-    "actor_id",
-    "actor_username",
-    "client_id",
-    "ip",
-    "user_agent",
-    "request_id",
-    "method",
-    "path",
-    "target_type",
-    "target_id",
-    "organization",
-    "details",
-    "key_id",
-    "prev_hash",
-    "hash",
-]
+FIELDS = [*PUBLIC_FIELDS, "key_id"]
 
 
 def _when(value: str) -> datetime:
