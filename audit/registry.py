@@ -43,6 +43,10 @@ class Registration:
     tracked: tuple[str, ...] = field(default=())
 
 
+# TODO(audit): QuerySet.update(), bulk_create() and raw SQL skip these
+# signals, so such writes are not audited. Fix: route bulk writes through
+# audit.services.record_event(), or add database triggers that write the
+# outbox.
 _registry: dict[type[models.Model], Registration] = {}
 _SNAPSHOT = "_audit_snapshot"
 

@@ -33,6 +33,9 @@ from typing import Any
 
 from jwcrypto import jwk
 
+# TODO(oauth): each replica reads the keys at start-up, so every rotation
+# step needs a rolling restart. Fix: re-read the manifest when its mtime
+# changes (cheap stat per request) and reload django-oauth-toolkit's keys.
 MANIFEST = "keys.json"
 KEY_SIZE = 3072
 

@@ -92,6 +92,11 @@ class Application(AbstractApplication):
 class Grant(AbstractGrant):
     """An authorization code, with when its user last gave a password."""
 
+    # TODO(oauth): the code itself is stored in clear (as django-oauth-toolkit
+    # looks it up), for at most its 60-second life; a database copy taken in
+    # that minute holds usable codes (PKCE still protects them). Fix: store a
+    # checksum and override the validator's code lookups to use it.
+
     auth_time = models.DateTimeField(_("authentication time"), null=True, blank=True)
 
     class Meta(AbstractGrant.Meta):

@@ -125,6 +125,9 @@ def revoke_family(family: Any) -> int:
     return len(access_ids)
 
 
+# TODO(oauth): tokens are bearer tokens; a stolen refresh token works until
+# its family is caught by reuse detection. Fix: sender-constrained tokens
+# (DPoP, RFC 9449) once django-oauth-toolkit supports them.
 class OAuth2Validator(oauth2_validators.OAuth2Validator):
     """DOT's validator with service accounts, `auth_time`, replay defence."""
 

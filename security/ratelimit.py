@@ -321,6 +321,10 @@ def _record_failure(request: HttpRequest, ip: str, subject: str) -> None:
     _detect_attack_on_username(request, subject)
 
 
+# TODO(ratelimit): the set of usernames per address is read and written
+# without a lock, so two concurrent failures may count once. It is a
+# detection threshold, not a limit. Fix: a Redis set (SADD, SCARD) through
+# django-redis's raw client.
 def _detect_stuffing_from_address(ip: str, subject: str) -> None:
     key = f"secapi:subjects:{address_key(ip)}"
     window = int(security_settings.STUFFING_WINDOW_SECONDS)
