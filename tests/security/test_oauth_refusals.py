@@ -316,3 +316,53 @@ def test_issuer_does_not_follow_the_host_header(db, settings):
     )
 
     assert discovery["issuer"] == "http://testserver/o"
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("https://app.example", True), ("https://evil.example", False)],
+)
+def test_token_endpoint_answers_cors_per_application(browser, origin, allowed):
+    from security.models import Application
+
+    Application.objects.filter(client_id="test-client").update(
+        allowed_origins="https://app.example"
+    )
+    code, verifier = _code(browser)
+
+    response = Client().post(
+        "/o/token/",
+        urlencode(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": REDIRECT_URI,
+                "client_id": "test-client",
+                "code_verifier": verifier,
+            }
+        ),
+        content_type=FORM,
+        HTTP_ORIGIN=origin,
+    )
+
+    assert response.status_code == 200
+    assert (response.get("Access-Control-Allow-Origin") == origin) is allowed
+
+
+def test_token_refresh_is_audited(browser):
+    from audit.chain import seal_pending
+    from audit.models import AuditEvent
+
+    code, verifier = _code(browser)
+    _status, first = _exchange(code, verifier)
+
+    _token(
+        grant_type="refresh_token",
+        refresh_token=first["refresh_token"],
+        client_id="test-client",
+    )
+
+    seal_pending()
+    event = AuditEvent.objects.get(action="oauth.token_refreshed")
+    assert event.client_id == "test-client"
+    assert event.actor_username == "alice"

@@ -532,3 +532,15 @@ class TestAddresses:
         assert response.status_code == 401
         assert response["Content-Type"] == "application/problem+json"
         assert "RateLimit-Limit" in response
+
+
+def test_the_admin_login_is_limited_like_the_login_page(world, settings):
+    _limits(settings, auth_ip="2/m", auth_failures="100/m")
+    client = Client()
+
+    statuses = [
+        client.post("/admin/login/", {"username": "x", "password": "y"}).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses == [200, 200, 429]
