@@ -9,7 +9,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django_otp.admin import OTPAdminSite
 from drf_spectacular.views import (
-    SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerOauthRedirectView,
     SpectacularSwaggerSplitView,
@@ -21,6 +20,7 @@ from security.authentication import AdminSessionAuthentication
 from security.authorize import AuthorizationView
 from security.introspection import ResourceServerIntrospectionView
 from security.permissions import IsStaffSession, PublicEndpoint
+from security.schema_view import SchemaView
 from security.views import ApiNotFoundView
 
 if settings.ADMIN_REQUIRE_OTP:
@@ -35,9 +35,6 @@ def _docs(view: Any) -> Any:
     return staff_member_required(view, login_url=f"/{settings.ADMIN_URL}login/")
 
 
-# TODO(ops): a refused schema request is rendered in the format it asked
-# for (YAML by default) under a problem+json content type. Fix: give the
-# schema view the JSON renderer for errors (a renderer chosen per status).
 def _schema_access() -> dict[str, Any]:
     """Who may fetch the schema: everyone, or staff signed in to the admin."""
     if settings.DOCS_PUBLIC:
@@ -86,7 +83,7 @@ urlpatterns = [
     re_path(r"^api/v1/", ApiNotFoundView.as_view()),
     path(
         "api/schema/",
-        SpectacularAPIView.as_view(**_schema_access()),
+        SchemaView.as_view(**_schema_access()),
         name="schema",
     ),
     # The split view serves Swagger UI's start-up script as a file of its

@@ -33,10 +33,22 @@ def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
 
 
 def api_views() -> Iterator[tuple[str, type[APIView], dict[str, str]]]:
-    """Yield (route, view class, method-to-action map) of every DRF view."""
+    """Yield (route, view class, method-to-action map) of every DRF view.
+
+    Attributes given to `as_view()` (permission classes, say) count as the
+    class's own: a subclass is made to carry them.
+    """
     for route, callback in _walk(get_resolver().url_patterns):
         view_class = getattr(callback, "cls", None)
         if inspect.isclass(view_class) and issubclass(view_class, APIView):
+            initkwargs = getattr(callback, "initkwargs", None) or {}
+            overrides = {
+                key: value
+                for key, value in initkwargs.items()
+                if key in ("permission_classes", "policy")
+            }
+            if overrides:
+                view_class = type(view_class.__name__, (view_class,), overrides)
             yield route, view_class, dict(getattr(callback, "actions", None) or {})
 
 

@@ -212,6 +212,8 @@ class TestDocsInProduction:
         response = Client().get("/api/schema/")
 
         assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "not_authenticated"
 
     def test_docs_redirect_to_the_admin_login(self, db, staff_only):
         response = Client().get("/api/docs/")
