@@ -43,7 +43,7 @@ class FieldRules:
     write: Rule | None = None
 
 
-def _error(field: str, message: Any, code: str) -> exceptions.ErrorDetail:
+def _error(message: Any, code: str) -> exceptions.ErrorDetail:
     return exceptions.ErrorDetail(message, code)
 
 
@@ -79,15 +79,15 @@ def refuse_undeclared(serializer: serializers.Serializer, data: Any) -> None:
     """Refuse a non-object, or one naming undeclared or read-only fields."""
     if not isinstance(data, Mapping):
         raise exceptions.ValidationError(
-            {"": [_error("", _("Send a JSON object."), "invalid")]}
+            {"": [_error(_("Send a JSON object."), "invalid")]}
         )
     errors: dict[str, list[exceptions.ErrorDetail]] = {}
     for name in data:
         field = serializer.fields.get(name)
         if field is None:
-            errors[name] = [_error(name, _("Unknown field."), "unknown_field")]
+            errors[name] = [_error(_("Unknown field."), "unknown_field")]
         elif field.read_only:
-            errors[name] = [_error(name, _("This field is read-only."), "read_only")]
+            errors[name] = [_error(_("This field is read-only."), "read_only")]
     if errors:
         raise exceptions.ValidationError(errors)
 
@@ -142,7 +142,7 @@ class PolicySerializer(serializers.ModelSerializer):
             for name in self.write_once_fields():
                 if name in value and value[name] != getattr(self.instance, name):
                     errors[name] = [
-                        _error(name, _("This field can't be changed."), "not_writable")
+                        _error(_("This field can't be changed."), "not_writable")
                     ]
         if errors:
             raise exceptions.ValidationError(errors)
@@ -163,9 +163,7 @@ class PolicySerializer(serializers.ModelSerializer):
             raise exceptions.ValidationError(
                 {
                     name: [
-                        _error(
-                            name, _("PUT needs this field; PATCH doesn't."), "required"
-                        )
+                        _error(_("PUT needs this field; PATCH doesn't."), "required")
                     ]
                     for name in missing
                 }
@@ -180,7 +178,7 @@ class PolicySerializer(serializers.ModelSerializer):
         """Refuse fields sent that the caller may not write on `new`."""
         sent = self.initial_data if isinstance(self.initial_data, Mapping) else {}
         errors = {
-            name: [_error(name, _("You may not set this field."), "not_writable")]
+            name: [_error(_("You may not set this field."), "not_writable")]
             for name, rules in self.field_rules().items()
             if name in sent
             and rules.write is not None

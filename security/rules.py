@@ -21,7 +21,7 @@ waits for the object.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -156,9 +156,6 @@ class Rule:
         """Return this rule, answering a denial with `message` and `code`."""
         return Described(self, message=message, code=code or self.code)
 
-    def walk(self) -> Iterable[Rule]:
-        yield self
-
 
 class AllOf(Rule):
     def __init__(self, *rules: Rule) -> None:
@@ -181,11 +178,6 @@ class AllOf(Rule):
 
     def describe(self) -> str:
         return " and ".join(_wrap(rule) for rule in self.rules)
-
-    def walk(self) -> Iterable[Rule]:
-        yield self
-        for rule in self.rules:
-            yield from rule.walk()
 
 
 class AnyOf(Rule):
@@ -220,11 +212,6 @@ class AnyOf(Rule):
     def describe(self) -> str:
         return " or ".join(_wrap(rule) for rule in self.rules)
 
-    def walk(self) -> Iterable[Rule]:
-        yield self
-        for rule in self.rules:
-            yield from rule.walk()
-
 
 class Not(Rule):
     def __init__(self, rule: Rule) -> None:
@@ -241,10 +228,6 @@ class Not(Rule):
 
     def describe(self) -> str:
         return f"not {_wrap(self.rule)}"
-
-    def walk(self) -> Iterable[Rule]:
-        yield self
-        yield from self.rule.walk()
 
 
 class When(Rule):
@@ -272,11 +255,6 @@ class When(Rule):
     def describe(self) -> str:
         return f"when {_wrap(self.condition)}, {_wrap(self.then)}"
 
-    def walk(self) -> Iterable[Rule]:
-        yield self
-        yield from self.condition.walk()
-        yield from self.then.walk()
-
 
 class Described(Rule):
     """A rule with its own denial message and code."""
@@ -297,10 +275,6 @@ class Described(Rule):
 
     def describe(self) -> str:
         return self.rule.describe()
-
-    def walk(self) -> Iterable[Rule]:
-        yield self
-        yield from self.rule.walk()
 
 
 def _wrap(rule: Rule) -> str:

@@ -193,3 +193,4 @@ def test_password_and_implicit_grants_are_refused(world, grant_type):
 def test_application_management_views_are_not_mounted(world, browser):
     assert browser.get("/o/applications/").status_code == 404
     assert browser.get("/o/applications/register/").status_code == 404
+    assert browser.get("/o/authorized_tokens/").status_code == 404

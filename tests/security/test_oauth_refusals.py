@@ -289,11 +289,6 @@ def test_role_change_applies_to_tokens_already_issued(world):
     assert response.status_code == 403
 
 
-def test_application_management_views_are_not_mounted(browser):
-    assert browser.get("/o/applications/").status_code == 404
-    assert browser.get("/o/authorized_tokens/").status_code == 404
-
-
 def test_discovery_and_metadata_name_the_configured_issuer(db):
     discovery = Client().get("/o/.well-known/openid-configuration").json()
     metadata = Client().get("/.well-known/oauth-authorization-server/o").json()
